@@ -1,0 +1,358 @@
+"""The `wirewatch` command: thin wrappers over the library, one function call per command."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import sys
+import tempfile
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from tabulate import tabulate
+
+from crawler import __version__
+from crawler.config import Config, load_config
+from crawler.run import (
+    EXIT_CONFIG,
+    EXIT_INTERNAL,
+    RunResult,
+    run_once,
+)
+from crawler.seeds import Source, load_sources, parse_source_text, select
+from pipelines.store import Store
+from pipelines.validation import ConfigError, parse_duration
+from pipelines.watchlist import Watchlist, load_watchlists
+
+EXIT_CODES = """\b
+Exit codes (for cron and systemd):
+  0  success: every source crawled without error
+  1  internal error (a bug; the traceback is printed)
+  2  usage error: bad command-line arguments
+  3  configuration error: a config, seed or watchlist file is invalid; nothing was crawled
+  4  one or more sources had errors (unreachable, HTTP errors, broken feeds); the stories
+     of the others are stored, and `wirewatch sources` shows which failed
+  5  reserved: another run holds the lock
+  6  interrupted (Ctrl-C or SIGTERM); everything stored so far is kept
+"""
+
+
+class ConfigFailure(click.ClickException):
+    exit_code = EXIT_CONFIG
+
+    def __init__(self, error: ConfigError):
+        super().__init__("invalid configuration:\n  " + "\n  ".join(error.problems))
+
+
+def setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level, logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+        force=True,
+    )
+    if level != "DEBUG":
+        # Scrapy's routine lines (versions, middleware lists, each request) are for debugging.
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(_library_noise)
+
+
+_NOISY = ("scrapy", "twisted", "py.warnings", "trafilatura", "htmldate", "filelock")
+
+
+def _library_noise(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.WARNING or not record.name.startswith(_NOISY)
+
+
+def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option(
+        "--db",
+        "db",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="SQLite database file (default: storage.database of the config, or $WIREWATCH_DB).",
+    )(func)
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Your config file; keys you leave out keep the bundled defaults ($WIREWATCH_CONFIG).",
+    )(func)
+
+
+def _config(config_path: Path | None, db: Path | None) -> Config:
+    try:
+        return load_config(config_path, db)
+    except ConfigError as exc:
+        raise ConfigFailure(exc) from None
+
+
+def _load(config: Config) -> tuple[list[Source], list[Watchlist]]:
+    try:
+        return load_sources(config.source_paths), load_watchlists(config.watchlist_paths)
+    except ConfigError as exc:
+        raise ConfigFailure(exc) from None
+
+
+@click.group(epilog=EXIT_CODES, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="wirewatch")
+def main() -> None:
+    """wirewatch: reads news sites, keeps every story in SQLite, flags what matters.
+
+    Each run crawls the configured sources (seed files) politely, extracts every new story,
+    applies the watchlists and stores the result. Start with `wirewatch demo` to see it work
+    on a bundled sample site, then `wirewatch run`.
+    """
+
+
+def print_summary(result: RunResult) -> None:
+    rows = [
+        [
+            r.source,
+            r.status,
+            r.requests,
+            r.pages_fetched,
+            r.not_modified,
+            r.new_articles,
+            r.flagged,
+            r.known_skipped,
+            r.extraction_failures,
+            len(r.errors),
+        ]
+        for r in result.sources
+    ]
+    headers = [
+        "source",
+        "status",
+        "requests",
+        "200s",
+        "304s",
+        "new",
+        "flagged",
+        "known",
+        "no story",
+        "errors",
+    ]
+    click.echo(tabulate(rows, headers=headers))
+    for r in result.sources:
+        for error in r.errors[:20]:
+            click.echo(f"  {r.source}: {error}", err=True)
+        if len(r.errors) > 20:
+            click.echo(f"  {r.source}: ... and {len(r.errors) - 20} more (see run_sources.errors)", err=True)
+    click.echo(f"run {result.run_id}: {result.status}")
+
+
+@main.command()
+@common_options
+@click.option(
+    "--source",
+    "source_names",
+    multiple=True,
+    metavar="NAME",
+    help="Crawl only this source (repeatable). Default: every enabled source.",
+)
+def run(config_path: Path | None, db: Path | None, source_names: tuple[str, ...]) -> None:
+    """Crawl every source once, store new stories, flag them; suits cron.
+
+    Example: wirewatch run --config /etc/wirewatch/wirewatch.toml --source app
+    """
+    config = _config(config_path, db)
+    setup_logging(config.log_level)
+    sources, watchlists = _load(config)
+    try:
+        chosen = select(sources, source_names)
+    except ConfigError as exc:
+        raise ConfigFailure(exc) from None
+    result = run_once(config, chosen, watchlists, config.database, trigger="cli")
+    print_summary(result)
+    sys.exit(result.exit_code)
+
+
+def _emit(rows: list[dict[str, Any]], fmt: str, columns: list[str]) -> None:
+    if fmt == "json":
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False))
+    elif fmt == "csv":
+        writer = csv.DictWriter(sys.stdout, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        click.echo(tabulate([[row.get(c) for c in columns] for row in rows], headers=columns))
+
+
+def _since(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.now(UTC) - parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--since") from None
+
+
+@main.command()
+@common_options
+@click.option(
+    "--since", default="7d", show_default=True, help="Only stories published this recently (e.g. 12h, 7d)."
+)
+@click.option("--watchlist", help="Only this watchlist.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True
+)
+@click.option("--limit", default=500, show_default=True, help="At most this many rows.")
+def flagged(
+    config_path: Path | None, db: Path | None, since: str, watchlist: str | None, fmt: str, limit: int
+) -> None:
+    """List flagged stories, newest first.
+
+    Example: wirewatch flagged --since 24h --watchlist cpec-security --format csv
+    """
+    config = _config(config_path, db)
+    store = Store(config.database)
+    try:
+        rows = store.flagged(_since(since), watchlist, limit)
+    finally:
+        store.close()
+    _emit(rows, fmt, ["id", "published_at", "tier", "type", "score", "source", "title", "url"])
+
+
+@main.command()
+@common_options
+@click.argument("query")
+@click.option("--limit", default=50, show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True
+)
+def search(config_path: Path | None, db: Path | None, query: str, limit: int, fmt: str) -> None:
+    """Full-text search of stored stories (SQLite FTS5 syntax: words, "phrases", OR, NOT, prefix*).
+
+    Example: wirewatch search '"Chinese nationals" AND (attack OR convoy)'
+    """
+    config = _config(config_path, db)
+    store = Store(config.database)
+    try:
+        rows = store.search(query, limit)
+    except Exception as exc:  # sqlite3.OperationalError for a malformed FTS query
+        raise click.ClickException(f"bad search query {query!r}: {exc}") from None
+    finally:
+        store.close()
+    _emit(rows, fmt, ["id", "published_at", "source", "title", "snippet", "url"])
+
+
+@main.command()
+@common_options
+def sources(config_path: Path | None, db: Path | None) -> None:
+    """List the configured sources and how their last run went.
+
+    Example: wirewatch sources --config /etc/wirewatch/wirewatch.toml
+    """
+    config = _config(config_path, db)
+    configured, _ = _load(config)
+    last: dict[str, dict[str, Any]] = {}
+    if config.database.exists():
+        store = Store(config.database)
+        try:
+            last = store.last_runs()
+        finally:
+            store.close()
+    rows = []
+    for s in configured:
+        info = last.get(s.id, {})
+        rows.append(
+            [
+                s.id,
+                "yes" if s.enabled else "no",
+                s.title,
+                info.get("started_at", "never"),
+                info.get("status", ""),
+                info.get("new_articles", ""),
+                len(json.loads(info.get("errors") or "[]")),
+                s.file,
+            ]
+        )
+    click.echo(
+        tabulate(rows, headers=["id", "enabled", "title", "last run", "status", "new", "errors", "seed file"])
+    )
+
+
+@main.command()
+@common_options
+def check(config_path: Path | None, db: Path | None) -> None:
+    """Validate the config, every seed file and every watchlist; report all problems.
+
+    Example: wirewatch check --config /etc/wirewatch/wirewatch.toml
+    """
+    problems: list[str] = []
+    try:
+        config = load_config(config_path, db)
+    except ConfigError as exc:
+        raise ConfigFailure(exc) from None
+    found: dict[str, int] = {}
+    for name, loader, paths in (
+        ("sources", load_sources, config.source_paths),
+        ("watchlists", load_watchlists, config.watchlist_paths),
+    ):
+        try:
+            found[name] = len(loader(paths))
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ConfigFailure(ConfigError(problems))
+    click.echo(
+        f"config OK: {found['sources']} sources, {found['watchlists']} watchlists, database {config.database}"
+    )
+
+
+@main.command()
+@click.option(
+    "--keep",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Keep the demo database in this folder instead of a temporary one.",
+)
+def demo(keep: Path | None) -> None:
+    """Run the whole pipeline on a bundled sample site served on loopback; no internet needed.
+
+    Serves a small WordPress-style news site on 127.0.0.1, crawls it into a fresh database
+    with politeness off (it is our own server), and prints what was flagged.
+
+    Example: wirewatch demo
+    """
+    from crawler.demo import DemoSite, demo_seed_text
+
+    folder = keep or Path(tempfile.mkdtemp(prefix="wirewatch-demo-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    config_file = folder / "demo.toml"
+    config_file.write_text(
+        '[storage]\ndatabase = "demo.db"\n[crawl]\npolite = false\nallow_private_addresses = true\n'
+        'contact = "wirewatch demo"\n[log]\nlevel = "WARNING"\n'
+    )
+    config = _config(config_file, None)
+    setup_logging(config.log_level)
+    with DemoSite() as site:
+        source = parse_source_text(demo_seed_text(site.base), "crawler/demo_seed.toml")
+        try:
+            watchlists = load_watchlists(config.watchlist_paths)
+        except ConfigError as exc:
+            raise ConfigFailure(exc) from None
+        click.echo(f"serving the sample site at {site.base}; database {config.database}")
+        result = run_once(config, [source], watchlists, config.database, trigger="demo")
+    print_summary(result)
+    store = Store(config.database)
+    try:
+        rows = store.flagged(None, None)
+    finally:
+        store.close()
+    click.echo("\nflagged stories:")
+    _emit(rows, "table", ["id", "tier", "type", "score", "title"])
+    click.echo(f"\nexplore it: sqlite3 {config.database} 'SELECT id, published_at, title FROM articles'")
+    sys.exit(result.exit_code)
+
+
+def entry() -> None:  # pragma: no cover - console script wrapper
+    try:
+        main()
+    except Exception:
+        logging.getLogger("wirewatch").exception("internal error")
+        sys.exit(EXIT_INTERNAL)

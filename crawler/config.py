@@ -1,0 +1,154 @@
+"""The configuration file: bundled commented defaults, overridden key by key by the user's file."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from crawler import __version__
+from crawler.paths import bundled
+from pipelines.validation import Problems, check_keys, parse_duration, read_toml
+
+DEFAULTS_FILE = bundled("config") / "wirewatch.toml"
+
+
+@dataclass(frozen=True)
+class CrawlSettings:
+    contact: str
+    user_agent: str
+    polite: bool
+    download_delay: float
+    concurrent_requests_per_domain: int
+    max_page_bytes: int
+    download_timeout: float
+    retry_times: int
+    retry_backoff: float
+    allow_private_addresses: bool
+
+    @property
+    def resolved_user_agent(self) -> str:
+        return self.user_agent.format(version=__version__, contact=self.contact)
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path | None  # the user's file, None when running on the defaults alone
+    database: Path
+    source_paths: tuple[Path, ...]
+    watchlist_paths: tuple[Path, ...]
+    max_age: timedelta
+    crawl: CrawlSettings
+    log_level: str
+
+
+# Expected type of every key of the defaults file; a user's value must match it.
+_SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
+    "storage": {"database": str},
+    "sources": {"paths": list, "max_age": str},
+    "watchlists": {"paths": list},
+    "crawl": {
+        "contact": str,
+        "user_agent": str,
+        "polite": bool,
+        "download_delay": (int, float),
+        "concurrent_requests_per_domain": int,
+        "max_page_bytes": int,
+        "download_timeout": (int, float),
+        "retry_times": int,
+        "retry_backoff": (int, float),
+        "allow_private_addresses": bool,
+    },
+    "log": {"level": str},
+}
+
+
+def _merge(base: dict[str, Any], user: dict[str, Any], problems: Problems) -> dict[str, Any]:
+    merged = {section: dict(values) for section, values in base.items()}
+    check_keys(user, set(_SCHEMA), "", problems)
+    for section, values in user.items():
+        if section not in _SCHEMA:
+            continue
+        if not isinstance(values, dict):
+            problems.add(section, "expected a table like [section]")
+            continue
+        check_keys(values, set(_SCHEMA[section]), f"{section}.", problems)
+        for key, value in values.items():
+            expected = _SCHEMA[section].get(key)
+            if expected is None:
+                continue
+            if isinstance(value, bool) and expected is not bool:
+                problems.add(f"{section}.{key}", f"expected a number, got {value!r}")
+            elif not isinstance(value, expected):
+                problems.add(f"{section}.{key}", f"wrong type {type(value).__name__}: {value!r}")
+            else:
+                merged[section][key] = value
+    return merged
+
+
+def _paths(values: list[Any], base_dir: Path, key: str, problems: Problems) -> tuple[Path, ...]:
+    out = []
+    for i, value in enumerate(values):
+        if not isinstance(value, str):
+            problems.add(f"{key}[{i}]", f"expected a path string, got {value!r}")
+            continue
+        path = Path(value).expanduser()
+        out.append(path if path.is_absolute() else base_dir / path)
+    return tuple(out)
+
+
+def load_config(path: Path | None = None, database: Path | None = None) -> Config:
+    """Load the bundled defaults, then the user's file over them.
+
+    ``path`` defaults to $WIREWATCH_CONFIG when set; ``database`` (from ``--db``) or
+    $WIREWATCH_DB wins over the file's ``storage.database``.
+    """
+    if path is None and os.environ.get("WIREWATCH_CONFIG"):
+        path = Path(os.environ["WIREWATCH_CONFIG"])
+    defaults = read_toml(DEFAULTS_FILE)
+    problems = Problems(path or DEFAULTS_FILE)
+    user = read_toml(path) if path else {}
+    values = _merge(defaults, user, problems)
+    user_dir = path.resolve().parent if path else Path.cwd()
+
+    crawl = values["crawl"]
+    for key in ("download_delay", "download_timeout", "retry_backoff"):
+        if crawl[key] < 0:
+            problems.add(f"crawl.{key}", f"must not be negative, got {crawl[key]!r}")
+    for key in ("concurrent_requests_per_domain", "max_page_bytes"):
+        if crawl[key] < 1:
+            problems.add(f"crawl.{key}", f"must be at least 1, got {crawl[key]!r}")
+    try:
+        crawl["user_agent"].format(version="", contact="")
+    except (KeyError, IndexError, ValueError) as exc:
+        problems.add("crawl.user_agent", f"only {{version}} and {{contact}} may be used: {exc}")
+    try:
+        max_age = parse_duration(values["sources"]["max_age"])
+    except ValueError as exc:
+        problems.add("sources.max_age", str(exc))
+        max_age = timedelta(days=3)
+    level = values["log"]["level"].upper()
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        problems.add("log.level", f"expected DEBUG, INFO, WARNING or ERROR, got {level!r}")
+
+    source_paths = _paths(values["sources"]["paths"], user_dir, "sources.paths", problems)
+    watchlist_paths = _paths(values["watchlists"]["paths"], user_dir, "watchlists.paths", problems)
+    problems.raise_if_any()
+
+    if database is None and os.environ.get("WIREWATCH_DB"):
+        database = Path(os.environ["WIREWATCH_DB"])
+    if database is None:
+        database = Path(values["storage"]["database"]).expanduser()
+        if "database" in user.get("storage", {}) and not database.is_absolute():
+            database = user_dir / database
+    return Config(
+        path=path,
+        database=database,
+        source_paths=source_paths or (bundled("seeds"),),
+        watchlist_paths=watchlist_paths or (bundled("config") / "watchlists",),
+        max_age=max_age,
+        crawl=CrawlSettings(**crawl),
+        log_level=level,
+    )

@@ -1,0 +1,72 @@
+"""Scrapy settings for one source's crawl, built from the config and the seed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from crawler.config import Config
+from crawler.seeds import Source
+from pipelines.watchlist import Watchlist
+
+
+def crawl_settings(
+    config: Config, source: Source, watchlists: list[Watchlist], database: Path
+) -> dict[str, Any]:
+    crawl = config.crawl
+    delay = source.download_delay if source.download_delay is not None else crawl.download_delay
+    per_domain = source.concurrent_requests_per_domain or crawl.concurrent_requests_per_domain
+    polite = {
+        # Identify ourselves and keep to what the site asks and can bear.
+        "AUTOTHROTTLE_ENABLED": True,
+        "AUTOTHROTTLE_START_DELAY": max(delay, 1.0),
+        "AUTOTHROTTLE_MAX_DELAY": 60.0,
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": 1.0,
+        "DOWNLOAD_DELAY": delay,
+        "RANDOMIZE_DOWNLOAD_DELAY": True,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": per_domain,
+        "WIREWATCH_RETRY_BACKOFF": crawl.retry_backoff,
+    }
+    impolite = {
+        # crawl.polite = false: loopback test sites and benchmarks only.
+        "AUTOTHROTTLE_ENABLED": False,
+        "DOWNLOAD_DELAY": 0,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
+        "WIREWATCH_RETRY_BACKOFF": 0.0,
+    }
+    return {
+        "BOT_NAME": "wirewatch",
+        "USER_AGENT": crawl.resolved_user_agent,
+        "ROBOTSTXT_OBEY": True,
+        "COOKIES_ENABLED": False,
+        "TELNETCONSOLE_ENABLED": False,
+        "LOG_LEVEL": config.log_level,
+        "LOGSTATS_INTERVAL": 0,
+        "STATS_DUMP": config.log_level == "DEBUG",
+        "CONCURRENT_REQUESTS": 16,
+        "DOWNLOAD_TIMEOUT": crawl.download_timeout,
+        "DNS_TIMEOUT": min(crawl.download_timeout, 20),
+        "DOWNLOAD_MAXSIZE": crawl.max_page_bytes,
+        "DOWNLOAD_WARNSIZE": 0,
+        "REDIRECT_MAX_TIMES": 5,
+        "RETRY_ENABLED": crawl.retry_times > 0,
+        "RETRY_TIMES": crawl.retry_times,
+        "RETRY_HTTP_CODES": [408, 429, 500, 502, 503, 504, 522, 524],
+        **(polite if crawl.polite else impolite),
+        "DOWNLOADER_MIDDLEWARES": {
+            "crawler.middlewares.AddressGuardMiddleware": 50,
+            "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+            "crawler.middlewares.BackoffRetryMiddleware": 550,
+            "crawler.middlewares.ConditionalGetMiddleware": 560,
+        },
+        "SPIDER_MIDDLEWARES": {"crawler.middlewares.KnownUrlsMiddleware": 600},
+        "ITEM_PIPELINES": {
+            "pipelines.scrapy_stages.ExtractStage": 100,
+            "pipelines.scrapy_stages.WatchlistStage": 200,
+            "pipelines.scrapy_stages.StoreStage": 300,
+        },
+        "WIREWATCH_SOURCE": source,
+        "WIREWATCH_WATCHLISTS": watchlists,
+        "WIREWATCH_DB": str(database),
+        "WIREWATCH_ALLOW_PRIVATE": crawl.allow_private_addresses,
+    }

@@ -1,0 +1,46 @@
+"""Dates from feeds, sitemaps, listings and pages, always as timezone-aware datetimes."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, tzinfo
+from email.utils import parsedate_to_datetime
+
+from dateutil import parser as dateutil_parser
+
+_DAY_ONLY = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
+
+
+def parse_date(value: str | None, default_tz: tzinfo = UTC) -> datetime | None:
+    """Parse ISO 8601, RFC 822 or a human date; naive results are placed in ``default_tz``.
+
+    Returns None for anything that is not a date. A date with no time means the start of that
+    day in ``default_tz``.
+    """
+    if not value or not isinstance(value, str):
+        return None
+    value = value.strip()
+    parsed: datetime | None = None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            parsed = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            try:
+                parsed = dateutil_parser.parse(value)
+            except (ValueError, OverflowError, TypeError):
+                return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=default_tz)
+    return parsed
+
+
+def is_day_only(value: str | None) -> bool:
+    """True for a bare ``YYYY-MM-DD``: the day is known, the time is not."""
+    return bool(value and _DAY_ONLY.match(value))
+
+
+def iso_utc(value: datetime) -> str:
+    """The form stored in the database: ISO 8601 in UTC, seconds precision, ``+00:00``."""
+    return value.astimezone(UTC).replace(microsecond=0).isoformat()

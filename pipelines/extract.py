@@ -1,0 +1,132 @@
+"""Extraction: an article page's HTML in, a clean story (text and metadata) out, via trafilatura."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import py3langid
+import trafilatura
+
+from pipelines.dates import parse_date
+from pipelines.urls import normalize_url
+
+logger = logging.getLogger(__name__)
+
+# Fewer characters than this after extraction is not a story (a video page, a gallery, an
+# index). Short wire items ("a few texts are very short") are still a few hundred.
+MIN_TEXT_CHARS = 150
+
+# Ask htmldate for the time and the offset too, not just the day.
+_DATE_PARAMS = {
+    "extensive_search": True,
+    "original_date": True,
+    "outputformat": "%Y-%m-%dT%H:%M:%S%z",
+}
+_NAIVE_MIDNIGHT = re.compile(r"T00:00:00$")
+
+
+class ExtractionError(Exception):
+    """The page holds no usable story; the message says why."""
+
+
+@dataclass(frozen=True)
+class Story:
+    url: str  # canonical, normalised
+    title: str
+    author: str | None
+    published_at: datetime | None
+    date_source: str  # "page", "page-day", "feed" (feed, sitemap or listing) or "none"
+    language: str
+    text: str
+    content_hash: str
+
+
+def _same_site(url: str, allowed_domains: tuple[str, ...]) -> bool:
+    host = urlsplit(url).hostname or ""
+    return any(host == d or host.endswith("." + d) for d in allowed_domains)
+
+
+def choose_date(
+    page_value: str | None,
+    hint: datetime | None,
+    fetched_at: datetime,
+    tz: ZoneInfo,
+) -> tuple[datetime | None, str]:
+    """Pick the publication time: the page's own if it has a time, else the feed's, else the
+    page's day; a candidate later than the fetch is never accepted."""
+    page_day_only = bool(page_value and _NAIVE_MIDNIGHT.search(page_value))
+    page = parse_date(page_value, tz)
+    if page is not None and page > fetched_at:
+        logger.debug("page date %s is after the fetch, ignored", page_value)
+        page = None
+    if hint is not None and hint > fetched_at:
+        hint = None
+    if page is not None and not page_day_only:
+        return page, "page"
+    if hint is not None:
+        return hint, "feed"
+    if page is not None:
+        return page, "page-day"
+    return None, "none"
+
+
+def extract(
+    html: str,
+    url: str,
+    *,
+    fetched_at: datetime,
+    allowed_domains: tuple[str, ...],
+    timezone: str = "UTC",
+    language: str = "en",
+    hint_published: datetime | None = None,
+    hint_title: str | None = None,
+) -> Story:
+    """Extract the story of one article page; raise ExtractionError when there is none."""
+    if not html or not html.strip():
+        raise ExtractionError("empty page")
+    try:
+        doc = trafilatura.bare_extraction(
+            html,
+            url=url,
+            with_metadata=True,
+            include_comments=False,
+            include_tables=False,
+            date_extraction_params=_DATE_PARAMS,
+        )
+    except Exception as exc:  # trafilatura and lxml raise many kinds on hostile markup
+        raise ExtractionError(f"extractor failed: {type(exc).__name__}: {exc}") from exc
+    if doc is None or not doc.text:
+        raise ExtractionError("no main text found")
+    title = (doc.title or hint_title or "").strip()
+    text = doc.text.strip()
+    first, _, rest = text.partition("\n")
+    if title and first.strip() == title:
+        text = rest.strip()
+    if len(text) < MIN_TEXT_CHARS:
+        raise ExtractionError(f"text too short ({len(text)} characters, fewer than {MIN_TEXT_CHARS})")
+    if not title:
+        raise ExtractionError("no title found")
+
+    canonical = normalize_url(url)
+    if doc.url and doc.url.startswith(("http://", "https://")) and _same_site(doc.url, allowed_domains):
+        canonical = normalize_url(doc.url)
+
+    tz = ZoneInfo(timezone)
+    published, date_source = choose_date(doc.date, hint_published, fetched_at, tz)
+    detected, _ = py3langid.classify(text[:2000])
+    return Story(
+        url=canonical,
+        title=title,
+        author=(doc.author or None),
+        published_at=published,
+        date_source=date_source,
+        language=detected or language,
+        text=text,
+        content_hash=hashlib.sha256(" ".join(text.split()).encode()).hexdigest(),
+    )

@@ -1,0 +1,27 @@
+"""The item that travels from the spider through the stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from pipelines.extract import Story
+from pipelines.watchlist import Verdict
+
+
+@dataclass
+class ArticlePage:
+    source: str
+    url: str  # the normalised URL that was requested
+    final_url: str  # where redirects ended
+    html: str
+    fetched_at: datetime
+    hint_published: datetime | None = None  # from the feed, sitemap or listing that linked it
+    hint_title: str | None = None
+    # Filled in by the stages:
+    story: Story | None = None
+    error: str | None = None
+    verdicts: dict[str, Verdict] = field(default_factory=dict)
+
+    def __repr__(self) -> str:  # Scrapy logs dropped items; keep the page's HTML out of the log
+        return f"<ArticlePage {self.source} {self.url}>"

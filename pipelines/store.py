@@ -1,0 +1,318 @@
+"""Storage: one SQLite file (WAL), versioned migrations, one write transaction per story.
+
+The schema is part of the user interface (analysts query it with SQL) and is documented in
+the README; change it only through a new migration at the end of MIGRATIONS.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from pipelines.dates import iso_utc
+from pipelines.extract import Story
+from pipelines.watchlist import Verdict
+
+MIGRATIONS = sqlite_utils.Migrations("wirewatch")
+
+
+@MIGRATIONS(name="0001_initial")
+def _initial(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE articles (
+            id INTEGER PRIMARY KEY,
+            url TEXT NOT NULL UNIQUE,          -- canonical, normalised
+            source TEXT NOT NULL,              -- seed id
+            title TEXT NOT NULL,
+            author TEXT,
+            published_at TEXT,                 -- ISO 8601 UTC, e.g. 2026-11-26T09:00:00+00:00
+            date_source TEXT NOT NULL,         -- page | feed | page-day | none
+            fetched_at TEXT NOT NULL,
+            language TEXT,
+            text TEXT NOT NULL,
+            content_hash TEXT NOT NULL         -- sha256 of the whitespace-normalised text
+        );
+        CREATE INDEX articles_published ON articles(published_at);
+        CREATE INDEX articles_source_published ON articles(source, published_at);
+        CREATE INDEX articles_hash ON articles(content_hash);
+
+        -- Other URLs that led to a stored article (feed links, AMP pages, non-canonical paths).
+        CREATE TABLE url_aliases (
+            url TEXT PRIMARY KEY,
+            article_id INTEGER NOT NULL REFERENCES articles(id)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE flags (
+            article_id INTEGER NOT NULL REFERENCES articles(id),
+            watchlist TEXT NOT NULL,
+            score REAL NOT NULL,
+            tier TEXT NOT NULL,                -- core | mention
+            type TEXT,                         -- incident | measures
+            reasons TEXT NOT NULL,             -- JSON list: rule, weight, terms, sentences
+            flagged_at TEXT NOT NULL,
+            PRIMARY KEY (article_id, watchlist)
+        );
+        CREATE INDEX flags_flagged_at ON flags(flagged_at);
+
+        -- Pages that downloaded but hold no story; not fetched again.
+        CREATE TABLE failures (
+            url TEXT PRIMARY KEY,
+            source TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 1
+        );
+
+        -- Conditional GET validators of feeds, sitemaps and listing pages.
+        CREATE TABLE http_validators (
+            url TEXT PRIMARY KEY,
+            etag TEXT,
+            last_modified TEXT,
+            updated_at TEXT NOT NULL
+        );
+
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL,              -- running | ok | partial | failed | interrupted
+            trigger TEXT NOT NULL,             -- cli | daemon | demo | ...
+            sources TEXT NOT NULL              -- JSON list of source ids in this run
+        );
+
+        CREATE TABLE run_sources (
+            run_id INTEGER NOT NULL REFERENCES runs(id),
+            source TEXT NOT NULL,
+            status TEXT NOT NULL,              -- ok | errors | failed
+            requests INTEGER NOT NULL,
+            pages_fetched INTEGER NOT NULL,    -- 2xx responses
+            not_modified INTEGER NOT NULL,     -- 304 responses
+            new_articles INTEGER NOT NULL,
+            flagged INTEGER NOT NULL,
+            known_skipped INTEGER NOT NULL,    -- links not fetched because already stored
+            extraction_failures INTEGER NOT NULL,
+            errors TEXT NOT NULL,              -- JSON list of "url: message"
+            PRIMARY KEY (run_id, source)
+        );
+        """
+    )
+    db["articles"].enable_fts(["title", "text"], fts_version="FTS5", create_triggers=True, tokenize="porter")
+
+
+def now_iso() -> str:
+    return iso_utc(datetime.now(UTC))
+
+
+class Store:
+    """The wirewatch database. Open one per process (or per Scrapy crawler) and close it."""
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        if self.path.parent and not self.path.parent.exists():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        self.db = sqlite_utils.Database(conn)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=60000")
+        with self.write():
+            MIGRATIONS.apply(self.db)
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite_utils.Database]:
+        """One write transaction, taken with BEGIN IMMEDIATE so writers queue instead of failing."""
+        conn = self.db.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    # -- crawling -------------------------------------------------------------------------
+
+    def is_known(self, url: str) -> bool:
+        """True when the URL is a stored article, an alias of one, or a page with no story."""
+        row = self.db.execute(
+            "SELECT 1 FROM articles WHERE url = :u UNION ALL SELECT 1 FROM url_aliases WHERE url = :u "
+            "UNION ALL SELECT 1 FROM failures WHERE url = :u LIMIT 1",
+            {"u": url},
+        ).fetchone()
+        return row is not None
+
+    def add_story(
+        self,
+        source: str,
+        story: Story,
+        verdicts: dict[str, Verdict],
+        fetched_at: datetime,
+        requested_url: str,
+    ) -> int | None:
+        """Store a story, its aliases and its flags in one transaction.
+
+        Returns the new article id, or None when the canonical URL was already stored (the
+        requested URL then becomes an alias of it, so it is not fetched again).
+        """
+        with self.write() as db:
+            existing = db.execute("SELECT id FROM articles WHERE url = ?", [story.url]).fetchone()
+            if existing:
+                article_id = existing[0]
+                new = False
+            else:
+                cursor = db.execute(
+                    "INSERT INTO articles (url, source, title, author, published_at, date_source, "
+                    "fetched_at, language, text, content_hash) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    [
+                        story.url,
+                        source,
+                        story.title,
+                        story.author,
+                        iso_utc(story.published_at) if story.published_at else None,
+                        story.date_source,
+                        iso_utc(fetched_at),
+                        story.language,
+                        story.text,
+                        story.content_hash,
+                    ],
+                )
+                article_id = cursor.lastrowid
+                new = True
+                self._write_flags(article_id, verdicts)
+            if requested_url != story.url:
+                db.execute(
+                    "INSERT OR IGNORE INTO url_aliases (url, article_id) VALUES (?, ?)",
+                    [requested_url, article_id],
+                )
+        return article_id if new else None
+
+    def _write_flags(self, article_id: int, verdicts: dict[str, Verdict]) -> None:
+        stamp = now_iso()
+        for watchlist, verdict in verdicts.items():
+            if verdict.flagged:
+                self.db.execute(
+                    "INSERT INTO flags (article_id, watchlist, score, tier, type, reasons, flagged_at) "
+                    "VALUES (?,?,?,?,?,?,?) ON CONFLICT (article_id, watchlist) DO UPDATE SET "
+                    "score = excluded.score, tier = excluded.tier, type = excluded.type, "
+                    "reasons = excluded.reasons",
+                    [
+                        article_id,
+                        watchlist,
+                        verdict.score,
+                        verdict.tier,
+                        verdict.type,
+                        json.dumps(verdict.reasons, ensure_ascii=False),
+                        stamp,
+                    ],
+                )
+            else:
+                self.db.execute(
+                    "DELETE FROM flags WHERE article_id = ? AND watchlist = ?", [article_id, watchlist]
+                )
+
+    def record_failure(self, source: str, url: str, reason: str) -> None:
+        stamp = now_iso()
+        with self.write() as db:
+            db.execute(
+                "INSERT INTO failures (url, source, reason, first_seen, last_seen) VALUES (?,?,?,?,?) "
+                "ON CONFLICT (url) DO UPDATE SET reason = excluded.reason, last_seen = excluded.last_seen, "
+                "attempts = attempts + 1",
+                [url, source, reason, stamp, stamp],
+            )
+
+    def validators(self, url: str) -> tuple[str | None, str | None]:
+        row = self.db.execute(
+            "SELECT etag, last_modified FROM http_validators WHERE url = ?", [url]
+        ).fetchone()
+        return (row[0], row[1]) if row else (None, None)
+
+    def save_validators(self, items: dict[str, tuple[str | None, str | None]]) -> None:
+        stamp = now_iso()
+        with self.write() as db:
+            for url, (etag, last_modified) in items.items():
+                db.execute(
+                    "INSERT INTO http_validators (url, etag, last_modified, updated_at) VALUES (?,?,?,?) "
+                    "ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, "
+                    "last_modified = excluded.last_modified, updated_at = excluded.updated_at",
+                    [url, etag, last_modified, stamp],
+                )
+
+    # -- runs -----------------------------------------------------------------------------
+
+    def start_run(self, trigger: str, sources: list[str]) -> int:
+        with self.write() as db:
+            # A run still 'running' here was killed: nothing can be holding it any more.
+            db.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
+            cursor = db.execute(
+                "INSERT INTO runs (started_at, status, trigger, sources) VALUES (?, 'running', ?, ?)",
+                [now_iso(), trigger, json.dumps(sources)],
+            )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def finish_run(self, run_id: int, status: str, per_source: list[dict[str, Any]]) -> None:
+        with self.write() as db:
+            for row in per_source:
+                db["run_sources"].insert(
+                    {**row, "run_id": run_id, "errors": json.dumps(row["errors"], ensure_ascii=False)},
+                    replace=True,
+                )
+            db.execute(
+                "UPDATE runs SET finished_at = ?, status = ? WHERE id = ?", [now_iso(), status, run_id]
+            )
+
+    # -- queries --------------------------------------------------------------------------
+
+    def flagged(
+        self, since: datetime | None, watchlist: str | None, limit: int = 500
+    ) -> list[dict[str, Any]]:
+        sql = (
+            "SELECT a.id, f.watchlist, f.tier, f.type, f.score, a.published_at, a.source, a.title, a.url, "
+            "f.flagged_at FROM flags f JOIN articles a ON a.id = f.article_id WHERE 1=1"
+        )
+        params: list[Any] = []
+        if since is not None:
+            sql += " AND coalesce(a.published_at, a.fetched_at) >= ?"
+            params.append(iso_utc(since))
+        if watchlist:
+            sql += " AND f.watchlist = ?"
+            params.append(watchlist)
+        sql += " ORDER BY coalesce(a.published_at, a.fetched_at) DESC LIMIT ?"
+        params.append(limit)
+        return [dict(r) for r in self._rows(sql, params)]
+
+    def search(self, query: str, limit: int = 50) -> list[dict[str, Any]]:
+        sql = (
+            "SELECT a.id, a.published_at, a.source, a.title, a.url, "
+            "snippet(articles_fts, 1, '[', ']', ' ... ', 12) AS snippet "
+            "FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid "
+            "WHERE articles_fts MATCH ? ORDER BY rank LIMIT ?"
+        )
+        return [dict(r) for r in self._rows(sql, [query, limit])]
+
+    def last_runs(self) -> dict[str, dict[str, Any]]:
+        """The latest run_sources row of each source, with the run's start time."""
+        sql = (
+            "SELECT rs.*, r.started_at FROM run_sources rs JOIN runs r ON r.id = rs.run_id "
+            "WHERE rs.run_id = (SELECT max(run_id) FROM run_sources x WHERE x.source = rs.source)"
+        )
+        return {r["source"]: dict(r) for r in self._rows(sql, [])}
+
+    def _rows(self, sql: str, params: list[Any]) -> list[sqlite3.Row]:
+        cursor = self.db.conn.cursor()
+        cursor.row_factory = sqlite3.Row
+        return cursor.execute(sql, params).fetchall()
