@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -54,9 +55,10 @@ def render(template: str, base: str, anchor: datetime) -> str:
 class DemoSite:
     """A threaded HTTP server on 127.0.0.1 and an ephemeral port, serving ``root``."""
 
-    def __init__(self, root: Path = DEMO_SITE, routes: dict[str, Route] | None = None):
+    def __init__(self, root: Path = DEMO_SITE, routes: dict[str, Route] | None = None, page_delay: float = 0.0):
         self.root = root
         self.routes = routes or {}
+        self.page_delay = page_delay  # seconds before each HTML page: a slow site, for tests
         self.anchor = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
         self.log: list[tuple[str, int]] = []  # (path, status) of every request served
         self._lock = threading.Lock()
@@ -124,6 +126,8 @@ class DemoSite:
                         {"Content-Type": "text/html; charset=utf-8"},
                     )
                     return
+                if site.page_delay and file.suffix == ".html":
+                    time.sleep(site.page_delay)
                 body = render(file.read_text("utf-8"), site.base, site.anchor).encode()
                 etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
                 headers = {

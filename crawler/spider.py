@@ -176,15 +176,15 @@ class NewsSpider(scrapy.Spider):
         found = self._found(response, lambda r: parse_listing(r.text, r.url, self.tz))
         if not found:
             return
-        yield from self.article_requests(found, response.url)
         listing: Listing = response.meta["listing"]
         page = response.meta["page"]
-        dated = [
-            link.published
-            for link in found.links
-            if link.published and self.source.is_article(normalize_url(link.url))
-        ]
-        if dated and max(dated) < self.cutoff:
+        dated = [link for link in found.links if link.published and self.source.is_article(normalize_url(link.url))]
+        if dated:
+            # The dated teasers are the listing; undated story links around them are menus and
+            # sidebars ("most read"), which reach back months. Feeds and sitemaps cover the rest.
+            found = Found(dated, [], found.next_page)
+        yield from self.article_requests(found, response.url)
+        if dated and max(link.published for link in dated if link.published) < self.cutoff:
             self.crawler.stats.inc_value("wirewatch/listing/stopped_old")
             return
         if page >= listing.max_pages:

@@ -1,0 +1,157 @@
+"""End to end: `wirewatch run` against the loopback demo site, asserting on the SQLite file."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+from datetime import UTC, datetime, timedelta
+
+from conftest import WIREWATCH, demo_seed
+
+from crawler.demo import DemoSite
+from pipelines.urls import normalize_url
+
+RECENT = 72  # hours: the demo seed's max_age is 3 days
+
+
+def recent(manifest):
+    return [a for a in manifest if a["hours_ago"] < RECENT]
+
+
+def test_first_run_stores_every_recent_story_once(site, workspace, manifest):
+    workspace.add_seed("demo", demo_seed(site.base))
+    result = workspace.run()
+    assert result.returncode == 0, result.stderr
+
+    rows = {r["url"]: r for r in workspace.query("SELECT * FROM articles")}
+    assert len(rows) == len(recent(manifest))
+    for article in recent(manifest):
+        row = rows[site.base + article["canonical_path"]]
+        assert row["title"] == article["title"]
+        assert row["source"] == "demo"
+        expected = site.anchor - timedelta(hours=article["hours_ago"])
+        published = datetime.fromisoformat(row["published_at"])
+        assert published.tzinfo is not None
+        assert abs(published - expected) <= timedelta(seconds=1), article["path"]
+        assert row["date_source"] == ("page" if article["has_page_date"] else "feed")
+        assert len(row["text"]) > 300
+    old = [a for a in manifest if a["hours_ago"] >= RECENT]
+    assert old and not any(site.base + a["path"] in rows for a in old)
+
+
+def test_flags_match_the_manifest(site, workspace, manifest):
+    workspace.add_seed("demo", demo_seed(site.base))
+    assert workspace.run().returncode == 0
+    flagged = {
+        r["url"]: r
+        for r in workspace.query(
+            "SELECT a.url, f.tier, f.type, f.reasons FROM flags f JOIN articles a ON a.id = f.article_id"
+        )
+    }
+    for article in recent(manifest):
+        url = site.base + article["canonical_path"]
+        if article["expect"] == "none":
+            assert url not in flagged, article["title"]
+        else:
+            assert url in flagged, article["title"]
+            assert '"sentences"' in flagged[url]["reasons"]
+        if article["expect"] == "core":
+            assert flagged[url]["tier"] == "core"
+            assert flagged[url]["type"] == article["type"]
+
+
+def test_urls_are_normalised_and_canonical(site, workspace, manifest):
+    workspace.add_seed("demo", demo_seed(site.base))
+    assert workspace.run().returncode == 0
+    urls = {r["url"] for r in workspace.query("SELECT url FROM articles")}
+    assert not any("utm_" in u or u.endswith("/amp/") for u in urls)
+    moved = [a for a in manifest if a["path"] != a["canonical_path"]]
+    assert moved
+    for article in moved:
+        assert site.base + article["canonical_path"] in urls
+        aliases = workspace.query("SELECT url FROM url_aliases")
+        assert site.base + article["path"] in {r["url"] for r in aliases}
+
+
+def test_robots_txt_is_obeyed(site, workspace):
+    workspace.add_seed("demo", demo_seed(site.base))
+    assert workspace.run().returncode == 0
+    assert ("/robots.txt", 200) in site.log
+    assert not any(path.startswith("/private/") for path, _ in site.log)
+
+
+def test_second_run_downloads_no_article_and_gets_304s(site, workspace, manifest):
+    workspace.add_seed("demo", demo_seed(site.base))
+    assert workspace.run().returncode == 0
+    first = list(site.log)
+    site.log.clear()
+    result = workspace.run()
+    assert result.returncode == 0, result.stderr
+    second = list(site.log)
+
+    article_paths = {a["path"] for a in manifest}
+    assert sum(1 for p, s in first if p in article_paths and s == 200) == len(recent(manifest))
+    assert not [p for p, _ in second if p in article_paths]
+    discovery = ["/feed/", "/category/national/feed/", "/sitemap_index.xml", "/national/", "/business/"]
+    for path in discovery:
+        assert (path, 304) in second, path
+    assert not any(p.startswith("/national/page/") for p, _ in second)
+    row = workspace.query("SELECT * FROM run_sources ORDER BY run_id DESC LIMIT 1")[0]
+    assert row["new_articles"] == 0 and row["not_modified"] >= len(discovery)
+    assert workspace.query("SELECT count(*) FROM articles")[0][0] == len(recent(manifest))
+
+
+def test_killed_run_is_resumed_without_loss_or_duplicates(workspace, manifest):
+    with DemoSite(page_delay=0.5) as slow:
+        workspace.add_seed("demo", demo_seed(slow.base))
+        process = subprocess.Popen(
+            [*WIREWATCH, "run", "--config", str(workspace.config)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        stored = 0
+        while time.monotonic() < deadline and stored < 3:
+            time.sleep(0.2)
+            if workspace.db.exists():
+                try:
+                    stored = workspace.query("SELECT count(*) FROM articles")[0][0]
+                except Exception:
+                    stored = 0
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+        assert 3 <= stored < len(recent(manifest))
+
+        slow.page_delay = 0
+        result = workspace.run()
+        assert result.returncode == 0, result.stderr
+    urls = [r["url"] for r in workspace.query("SELECT url FROM articles")]
+    assert len(urls) == len(set(urls)) == len(recent(manifest))
+    statuses = [r["status"] for r in workspace.query("SELECT status FROM runs ORDER BY id")]
+    assert statuses == ["interrupted", "ok"]
+
+
+def test_sigterm_stops_gracefully_and_keeps_what_was_stored(workspace):
+    with DemoSite(page_delay=0.5) as slow:
+        workspace.add_seed("demo", demo_seed(slow.base))
+        process = subprocess.Popen(
+            [*WIREWATCH, "run", "--config", str(workspace.config)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            time.sleep(0.2)
+            if workspace.db.exists() and workspace.query("SELECT count(*) FROM articles")[0][0] >= 2:
+                break
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(30) == 6
+    assert workspace.query("SELECT status FROM runs")[0]["status"] == "interrupted"
+    assert workspace.query("SELECT count(*) FROM articles")[0][0] >= 2
+
+
+def test_normalised_url_of_amp_and_tracking_variants(site):
+    assert normalize_url(site.base + "/x/amp/") == site.base + "/x/"
+    assert normalize_url(site.base + "/x/?utm_source=rss&id=2#top") == site.base + "/x/?id=2"
+    assert datetime.now(UTC) > site.anchor
