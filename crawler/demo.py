@@ -52,18 +52,24 @@ def render(template: str, base: str, anchor: datetime) -> str:
     return _PLACEHOLDER.sub(replace, template)
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # a client that hung up (a timeout test) is not news
+
+
 class DemoSite:
     """A threaded HTTP server on 127.0.0.1 and an ephemeral port, serving ``root``."""
 
     def __init__(self, root: Path = DEMO_SITE, routes: dict[str, Route] | None = None, page_delay: float = 0.0):
         self.root = root
-        self.routes = routes or {}
+        self.routes = routes if routes is not None else {}
         self.page_delay = page_delay  # seconds before each HTML page: a slow site, for tests
         self.anchor = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
         self.log: list[tuple[str, int]] = []  # (path, status) of every request served
         self._lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
+        self.server = _QuietServer(("127.0.0.1", 0), self._handler())
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

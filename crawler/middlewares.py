@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import Request, signals
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.dupefilters import RFPDupeFilter
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from scrapy.utils.httpobj import urlparse_cached
 
+from crawler.spider import record_error
 from pipelines.store import Store
 from pipelines.urls import is_private_host
 
@@ -220,3 +222,23 @@ class KnownUrlsMiddleware:
     ) -> AsyncIterator[Any]:
         for obj in self._filter(response, [o async for o in result]):
             yield obj
+
+
+class LoopAwareDupeFilter(RFPDupeFilter):
+    """Scrapy's duplicate filter, which also reports a redirect loop (A -> B -> A) instead of
+    silently dropping the request that closes it."""
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> LoopAwareDupeFilter:
+        dupefilter = super().from_crawler(crawler)
+        dupefilter.crawler = crawler
+        return dupefilter
+
+    def log(self, request: Request, spider: Any) -> None:
+        chain = request.meta.get("redirect_urls") or []
+        if request.url in chain and self.crawler.stats is not None:
+            record_error(
+                self.crawler.stats, self.crawler.spider.name if self.crawler.spider else "?", chain[0],
+                f"redirect loop: {' -> '.join([*chain, request.url])}", request.meta.get("kind", "page"),
+            )
+        super().log(request, spider)

@@ -49,6 +49,7 @@ def crawl_settings(
         "DOWNLOAD_MAXSIZE": crawl.max_page_bytes,
         "DOWNLOAD_WARNSIZE": 0,
         "REDIRECT_MAX_TIMES": 5,
+        "DUPEFILTER_CLASS": "crawler.middlewares.LoopAwareDupeFilter",
         "RETRY_ENABLED": crawl.retry_times > 0,
         "RETRY_TIMES": crawl.retry_times,
         "RETRY_HTTP_CODES": [408, 429, 500, 502, 503, 504, 522, 524],

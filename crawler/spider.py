@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import scrapy
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.statscollectors import StatsCollector
 from twisted.python.failure import Failure
 
 from crawler.discovery import (
@@ -54,6 +55,15 @@ def describe_failure(failure: Failure) -> str:
     return f"{name}: {text}" if text else name
 
 
+def record_error(stats: StatsCollector, source: str, url: str, message: str, kind: str) -> None:
+    """Count and keep an error for the run's summary, and log it naming the source."""
+    errors = stats.get_value("wirewatch/errors") or []
+    errors.append(f"{url}: {message}")
+    stats.set_value("wirewatch/errors", errors)
+    stats.inc_value("wirewatch/article_errors" if kind == "article" else "wirewatch/discovery_errors")
+    logger.error("[%s] %s %s: %s", source, kind, url, message)
+
+
 class NewsSpider(scrapy.Spider):
     name = "news"
 
@@ -68,18 +78,13 @@ class NewsSpider(scrapy.Spider):
     # -- bookkeeping ----------------------------------------------------------------------
 
     def _error(self, url: str, message: str, kind: str) -> None:
-        stats = self.crawler.stats
-        errors = stats.get_value("wirewatch/errors") or []
-        errors.append(f"{url}: {message}")
-        stats.set_value("wirewatch/errors", errors)
-        stats.inc_value("wirewatch/article_errors" if kind == "article" else "wirewatch/discovery_errors")
-        logger.error("[%s] %s %s: %s", self.source.id, kind, url, message)
+        record_error(self.crawler.stats, self.source.id, url, message, kind)
 
     def failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
         kind = request.meta.get("kind", "page")
         message = describe_failure(failure)
-        if message.startswith("IgnoreRequest") and kind == "article":
+        if kind == "article" and message in ("IgnoreRequest", "IgnoreRequest: Forbidden by robots.txt"):
             # robots.txt or an offsite redirect: policy, not a failure of the source
             self.crawler.stats.inc_value("wirewatch/article_ignored")
             logger.info("[%s] not fetched %s: %s", self.source.id, request.url, message)
