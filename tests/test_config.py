@@ -1,0 +1,127 @@
+"""Config, seed and watchlist files: defaults, overrides, and errors that name file and key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from crawler.config import load_config
+from crawler.paths import bundled
+from crawler.seeds import load_sources, parse_source_text, select
+from pipelines.validation import ConfigError
+from pipelines.watchlist import load_watchlists, parse_watchlist
+
+GOOD_SEED = """
+id = "x"
+title = "X"
+allowed_domains = ["example.org"]
+feeds = ["https://example.org/feed/"]
+[articles]
+allow = ['^https://example\\.org/news/']
+"""
+
+
+def test_defaults_load_and_bundled_files_are_valid():
+    config = load_config(None)
+    assert config.crawl.polite is True
+    assert config.crawl.allow_private_addresses is False
+    assert "wirewatch/" in config.crawl.resolved_user_agent
+    sources = load_sources(config.source_paths)
+    assert [s.id for s in sources] == ["app"]
+    assert sources[0].is_article("https://www.app.com.pk/national/chinese-engineers-attacked/")
+    assert not sources[0].is_article("https://www.app.com.pk/national/page/2/")
+    assert [w.name for w in load_watchlists(config.watchlist_paths)] == ["cpec-security"]
+
+
+def test_user_file_overrides_only_what_it_sets(tmp_path: Path):
+    user = tmp_path / "mine.toml"
+    user.write_text('[crawl]\ncontact = "desk@example.org"\n[storage]\ndatabase = "data/w.db"\n')
+    config = load_config(user)
+    assert config.crawl.contact == "desk@example.org"
+    assert config.crawl.download_delay == 2.0  # untouched default
+    assert config.database == tmp_path / "data" / "w.db"
+    assert load_config(user, database=tmp_path / "other.db").database == tmp_path / "other.db"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[crawl]\npolitness = false\n", "crawl.politness: unknown key"),
+        ("[crawl]\ndownload_delay = 'slow'\n", "crawl.download_delay: wrong type"),
+        ("[sources]\nmax_age = '3 weeks'\n", "sources.max_age: expected a duration"),
+        ("[crawl\n", "not valid TOML"),
+        ("[bogus]\n", "bogus: unknown key"),
+    ],
+)
+def test_config_errors_name_file_and_key(tmp_path: Path, text: str, expected: str):
+    user = tmp_path / "bad.toml"
+    user.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_config(user)
+    assert str(user) in str(err.value)
+    assert expected in str(err.value)
+
+
+def test_good_seed_parses():
+    source = parse_source_text(GOOD_SEED, "seeds/x.toml")
+    assert source.feeds == ("https://example.org/feed/",)
+    assert source.is_article("https://example.org/news/1")
+
+
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        (lambda s: "colour = 'red'\n" + s, "colour: unknown key"),
+        (lambda s: s.replace("https://example.org/feed/", "ftp://example.org/feed/"), "feeds[0]: not an http(s) URL"),
+        (lambda s: s.replace("https://example.org/feed/", "https://evil.net/feed/"), "feeds[0]: host 'evil.net'"),
+        (lambda s: s.replace("^https://example\\.org/news/", "(unclosed"), "articles.allow[0]: bad regular expression"),
+        (lambda s: s.replace('id = "x"', 'id = "X Y"'), "id: expected lower-case"),
+        (lambda s: "timezone = 'Mars/Olympus'\n" + s, "timezone: unknown time zone"),
+        (lambda s: s + "[[listings]]\nurl = 'https://example.org/a/'\npage_url = 'https://example.org/a/2/'\n",
+         "listings[0].page_url: must contain {n}"),
+    ],
+)
+def test_seed_errors_name_file_and_key(change, key):
+    with pytest.raises(ConfigError) as err:
+        parse_source_text(change(GOOD_SEED), "seeds/x.toml")
+    assert f"seeds/x.toml: {key}" in str(err.value)
+
+
+def test_all_seed_problems_are_reported_at_once(tmp_path: Path):
+    (tmp_path / "a.toml").write_text("bogus = 1\n" + GOOD_SEED)
+    (tmp_path / "b.toml").write_text("id = 'b'\n")
+    with pytest.raises(ConfigError) as err:
+        load_sources((tmp_path,))
+    problems = err.value.problems
+    assert any("a.toml: bogus" in p for p in problems)
+    assert any("b.toml: title: missing" in p for p in problems)
+
+
+def test_select_by_name():
+    sources = [parse_source_text(GOOD_SEED, "x.toml")]
+    assert select(sources, ("x",)) == sources
+    with pytest.raises(ConfigError, match="unknown source nope"):
+        select(sources, ("nope",))
+
+
+@pytest.mark.parametrize(
+    ("rule", "expected"),
+    [
+        ({"name": "r", "all": ["@missing"]}, "rules[r].all[0]: unknown group '@missing'"),
+        ({"name": "r", "all": ["a"], "scope": "chapter"}, "rules[r].scope: expected one of"),
+        ({"name": "r", "all": ["a"], "type": "gossip"}, "rules[r].type: expected one of"),
+        ({"name": "r", "all": ["a"], "color": 1}, "rules[r].color: unknown key"),
+        ({"name": "r"}, "rules[r].all: expected a list"),
+    ],
+)
+def test_watchlist_errors_name_file_rule_and_reason(rule, expected):
+    data = {"name": "w", "tiers": {"core": 2, "mention": 1}, "groups": {"g": ["x"]}, "rules": [rule]}
+    with pytest.raises(ConfigError) as err:
+        parse_watchlist(data, "w.toml")
+    assert f"w.toml: {expected}" in str(err.value)
+
+
+def test_bundled_paths_exist():
+    assert (bundled("config") / "wirewatch.toml").is_file()
+    assert (bundled("seeds") / "app.toml").is_file()

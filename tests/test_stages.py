@@ -1,0 +1,178 @@
+"""Unit tests of the pure stages: discovery parsers, extraction, watchlist, URLs, store."""
+
+from __future__ import annotations
+
+import gzip
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+import faults
+from crawler.demo import render
+from crawler.discovery import DiscoveryError, maybe_gunzip, parse_feed, parse_listing, parse_sitemap
+from crawler.paths import DEMO_SITE
+from pipelines.extract import ExtractionError, choose_date, extract
+from pipelines.store import Store
+from pipelines.urls import is_private_host, normalize_url
+from pipelines.watchlist import Verdict, parse_watchlist
+
+BASE = "https://news.example"
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+KARACHI = ZoneInfo("Asia/Karachi")
+
+
+def site_file(path: str) -> str:
+    return render((DEMO_SITE / path).read_text(), BASE, NOW)
+
+
+def test_feed_links_and_dates():
+    found = parse_feed(site_file("feed/index.xml").encode(), BASE + "/feed/", "application/rss+xml")
+    assert len(found.links) >= 10
+    assert all(link.url.startswith(BASE) for link in found.links)
+    assert all(link.published and link.published <= NOW for link in found.links)
+
+
+def test_feed_errors():
+    with pytest.raises(DiscoveryError, match="not an RSS/Atom feed"):
+        parse_feed(faults.NOT_XML_FEED, BASE, "text/html")
+
+
+def test_sitemap_index_and_news_sitemap():
+    index = parse_sitemap(site_file("sitemap_index.xml").encode())
+    assert [s.url for s in index.sitemaps] == [BASE + "/post-sitemap.xml", BASE + "/news-sitemap.xml"]
+    news = parse_sitemap(site_file("news-sitemap.xml").encode(), KARACHI)
+    assert news.links and all(link.title and link.published for link in news.links)
+
+
+def test_sitemap_bombs_and_junk():
+    with pytest.raises(DiscoveryError, match="not a sitemap"):
+        parse_sitemap(b"<html><body/></html>")
+    with pytest.raises(DiscoveryError, match="not XML"):
+        parse_sitemap(b"\x00\x01 binary junk")
+    found = parse_sitemap(faults.ENTITY_BOMB)
+    assert "amplification" in (found.warning or "")
+    assert all(len(link.url) < 1000 for link in found.links)
+    with pytest.raises(DiscoveryError, match="expands beyond"):
+        maybe_gunzip(faults.gzip_bomb(5_000_000), 1_000_000)
+    assert maybe_gunzip(gzip.compress(b"<urlset/>"), 1000) == b"<urlset/>"
+
+
+def test_listing_teasers_dates_and_next_page():
+    found = parse_listing(site_file("national/index.html"), BASE + "/national/", KARACHI)
+    dated = [link for link in found.links if link.published]
+    assert len(dated) >= 3
+    assert found.next_page == BASE + "/national/page/2/"
+
+
+def test_urls():
+    assert normalize_url("HTTPS://News.Example:443/a/amp/?utm_campaign=x&b=1#frag") == BASE + "/a/?b=1"
+    assert normalize_url(BASE + "/a/?fbclid=1") == BASE + "/a/"
+    assert is_private_host("127.0.0.1") and is_private_host("10.1.2.3") and is_private_host("169.254.1.1")
+    assert is_private_host("localhost") and is_private_host("[::1]")
+    assert not is_private_host("8.8.8.8") and not is_private_host("www.app.com.pk")
+
+
+def test_extract_story_with_timezone_aware_page_date():
+    html = site_file("national/chinese-engineers-convoy-attacked-near-besham/index.html")
+    url = BASE + "/national/chinese-engineers-convoy-attacked-near-besham/"
+    story = extract(html, url, fetched_at=NOW, allowed_domains=("news.example",), timezone="Asia/Karachi")
+    assert story.title.startswith("Five Chinese engineers")
+    assert story.published_at == NOW - timedelta(hours=2)
+    assert story.date_source == "page"
+    assert story.language == "en"
+    assert "Besham" in story.text and "Most read" not in story.text
+    assert story.url == url
+
+
+def test_extract_falls_back_to_feed_date_and_rejects_short_pages():
+    html = site_file("national/nationwide-anti-polio-drive-to-vaccinate-45-million-children-begins/index.html")
+    hint = NOW - timedelta(hours=29)
+    story = extract(html, BASE + "/x/", fetched_at=NOW, allowed_domains=("news.example",), hint_published=hint)
+    assert (story.published_at, story.date_source) == (hint, "feed")
+    with pytest.raises(ExtractionError, match="too short|no main text"):
+        extract("<html><body><p>Hi</p></body></html>", BASE, fetched_at=NOW, allowed_domains=())
+    with pytest.raises(ExtractionError, match="empty page"):
+        extract("  ", BASE, fetched_at=NOW, allowed_domains=())
+
+
+def test_choose_date_never_accepts_the_future():
+    future = (NOW + timedelta(hours=3)).isoformat()
+    assert choose_date(future, None, NOW, KARACHI) == (None, "none")
+    hint = NOW - timedelta(hours=1)
+    assert choose_date(future, hint, NOW, KARACHI) == (hint, "feed")
+    day, source = choose_date("2026-11-25T00:00:00", None, NOW, KARACHI)
+    assert source == "page-day" and day == datetime(2026, 11, 25, tzinfo=KARACHI)
+
+
+def test_offsite_canonical_is_ignored():
+    html = faults.article_html("Story", "2026-11-26T10:00:00+05:00").replace(
+        "<head>", '<head><link rel="canonical" href="https://evil.example/steal/">'
+    )
+    story = extract(html, BASE + "/news/1/", fetched_at=NOW, allowed_domains=("news.example",))
+    assert story.url == BASE + "/news/1/"
+
+
+WATCHLIST = {
+    "name": "t",
+    "tiers": {"core": 5, "mention": 2},
+    "groups": {"who": ["Chinese national*", "CPEC"], "harm": ["attack*"], "safe": ["security"],
+               "other": ["security of supply"]},
+    "rules": [
+        {"name": "harm", "all": ["@who", "@harm"], "weight": 5, "type": "incident"},
+        {"name": "safe", "all": ["@who", "@safe"], "none": "@other", "weight": 2, "type": "measures"},
+        {"name": "para", "all": ["@who", "kidnap*"], "scope": "paragraph", "weight": 5},
+        {"name": "head", "all": ["@harm"], "scope": "title", "weight": 1},
+        {"name": "minus", "all": ["cricket"], "scope": "document", "weight": -10},
+    ],
+}
+
+
+def classify(title: str, text: str) -> Verdict:
+    return parse_watchlist(WATCHLIST, "t.toml").classify(title, text)
+
+
+def test_watchlist_sentence_scope_and_tiers():
+    v = classify("News", "Two Chinese nationals were attacked in Karachi. Police arrived.")
+    assert (v.flagged, v.tier, v.type, v.score) == (True, "core", "incident", 5)
+    assert v.reasons[0]["terms"] == ["Chinese nationals", "attacked"]
+    assert v.reasons[0]["sentences"] == ["Two Chinese nationals were attacked in Karachi."]
+    # The same words in different sentences do not fire a sentence rule.
+    assert not classify("News", "Chinese nationals visited. Later, an attack happened elsewhere.").flagged
+
+
+def test_watchlist_exclusion_case_and_negative_weight():
+    assert classify("x", "CPEC ensures security of supply for industry.").flagged is False
+    assert classify("x", "CPEC projects get more security.").tier == "mention"
+    assert classify("x", "cpec projects get more security.").flagged is False  # CPEC is case-sensitive
+    assert classify("x", "Chinese nationals attacked. A cricket match went on.").flagged is False
+
+
+def test_watchlist_paragraph_and_title_scope():
+    v = classify("Attack reported", "Gunmen came. They kidnapped two Chinese nationals.\nOther news.")
+    assert {r["rule"] for r in v.reasons} == {"para", "head"}
+    assert v.score == 6
+
+
+def test_store_add_alias_failure_and_validators(tmp_path: Path):
+    store = Store(tmp_path / "w.db")
+    html = site_file("national/chinese-engineers-convoy-attacked-near-besham/index.html")
+    url = BASE + "/national/chinese-engineers-convoy-attacked-near-besham/"
+    story = extract(html, url, fetched_at=NOW, allowed_domains=("news.example",))
+    verdict = Verdict(True, "core", "incident", 9.0, [{"rule": "r"}])
+    first = store.add_story("demo", story, {"w": verdict}, NOW, url + "?utm_source=x")
+    assert first is not None
+    assert store.add_story("demo", story, {"w": verdict}, NOW, url + "amp/") is None
+    assert store.is_known(url) and store.is_known(url + "amp/") and not store.is_known(BASE + "/other/")
+    store.record_failure("demo", BASE + "/gallery/", "no main text found")
+    store.record_failure("demo", BASE + "/gallery/", "no main text found")
+    assert store.is_known(BASE + "/gallery/")
+    store.save_validators({BASE + "/feed/": ('"abc"', None)})
+    assert store.validators(BASE + "/feed/") == ('"abc"', None)
+    assert [r["title"] for r in store.search("Besham")] == [story.title]
+    assert store.flagged(None, "w")[0]["tier"] == "core"
+    store.close()
+    reopened = Store(tmp_path / "w.db")  # migrations run once; reopening is harmless
+    assert reopened.db.execute("SELECT attempts FROM failures").fetchone()[0] == 2
+    reopened.close()
