@@ -17,12 +17,7 @@ from tabulate import tabulate
 
 from crawler import __version__
 from crawler.config import Config, load_config
-from crawler.run import (
-    EXIT_CONFIG,
-    EXIT_INTERNAL,
-    RunResult,
-    run_once,
-)
+from crawler.run import EXIT_CONFIG, RunResult, run_once
 from crawler.seeds import Source, load_sources, parse_source_text, select
 from pipelines.store import Store
 from pipelines.validation import ConfigError, parse_duration
@@ -235,7 +230,7 @@ def search(config_path: Path | None, db: Path | None, query: str, limit: int, fm
     try:
         rows = store.search(query, limit)
     except Exception as exc:  # sqlite3.OperationalError for a malformed FTS query
-        raise click.ClickException(f"bad search query {query!r}: {exc}") from None
+        raise click.BadParameter(f"bad search query {query!r}: {exc}", param_hint="QUERY") from None
     finally:
         store.close()
     _emit(rows, fmt, ["id", "published_at", "source", "title", "snippet", "url"])
@@ -348,11 +343,3 @@ def demo(keep: Path | None) -> None:
     _emit(rows, "table", ["id", "tier", "type", "score", "title"])
     click.echo(f"\nexplore it: sqlite3 {config.database} 'SELECT id, published_at, title FROM articles'")
     sys.exit(result.exit_code)
-
-
-def entry() -> None:  # pragma: no cover - console script wrapper
-    try:
-        main()
-    except Exception:
-        logging.getLogger("wirewatch").exception("internal error")
-        sys.exit(EXIT_INTERNAL)

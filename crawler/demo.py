@@ -62,7 +62,9 @@ class _QuietServer(ThreadingHTTPServer):
 class DemoSite:
     """A threaded HTTP server on 127.0.0.1 and an ephemeral port, serving ``root``."""
 
-    def __init__(self, root: Path = DEMO_SITE, routes: dict[str, Route] | None = None, page_delay: float = 0.0):
+    def __init__(
+        self, root: Path = DEMO_SITE, routes: dict[str, Route] | None = None, page_delay: float = 0.0
+    ):
         self.root = root
         self.routes = routes if routes is not None else {}
         self.page_delay = page_delay  # seconds before each HTML page: a slow site, for tests

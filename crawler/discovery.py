@@ -52,7 +52,7 @@ def parse_feed(body: bytes, url: str, content_type: str = "application/xml") -> 
         if not link:
             continue
         stamp = entry.get("published_parsed") or entry.get("updated_parsed")
-        published = datetime(*stamp[:6], tzinfo=UTC) if stamp else None
+        published = datetime(*stamp[:6]).replace(tzinfo=UTC) if stamp else None
         links.append(Link(link, published, entry.get("title")))
     problem = None
     if feed.bozo and not isinstance(feed.get("bozo_exception"), _HARMLESS):

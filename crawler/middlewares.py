@@ -136,6 +136,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
     """Scrapy's retries, waiting ``backoff * 2**(n-1)`` seconds (or Retry-After) before retry n."""
 
     MAX_WAIT = 300.0
+    backoff: float = 0.0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> BackoffRetryMiddleware:
@@ -228,6 +229,8 @@ class LoopAwareDupeFilter(RFPDupeFilter):
     """Scrapy's duplicate filter, which also reports a redirect loop (A -> B -> A) instead of
     silently dropping the request that closes it."""
 
+    crawler: Crawler
+
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> LoopAwareDupeFilter:
         dupefilter = super().from_crawler(crawler)
@@ -238,7 +241,10 @@ class LoopAwareDupeFilter(RFPDupeFilter):
         chain = request.meta.get("redirect_urls") or []
         if request.url in chain and self.crawler.stats is not None:
             record_error(
-                self.crawler.stats, self.crawler.spider.name if self.crawler.spider else "?", chain[0],
-                f"redirect loop: {' -> '.join([*chain, request.url])}", request.meta.get("kind", "page"),
+                self.crawler.stats,
+                self.crawler.spider.name if self.crawler.spider else "?",
+                chain[0],
+                f"redirect loop: {' -> '.join([*chain, request.url])}",
+                request.meta.get("kind", "page"),
             )
         super().log(request, spider)

@@ -135,9 +135,12 @@ def parse_source(data: dict[str, Any], path: Path | str) -> Source:
         check_keys(item, {"url", "page_url", "max_pages"}, f"{key}.", problems)
         url = _url(item.get("url"), f"{key}.url", domains, problems)
         page_url = item.get("page_url")
-        if page_url is not None:
-            if _url(page_url, f"{key}.page_url", domains, problems) and "{n}" not in page_url:
-                problems.add(f"{key}.page_url", "must contain {n}, the page number")
+        if (
+            page_url is not None
+            and _url(page_url, f"{key}.page_url", domains, problems)
+            and "{n}" not in page_url
+        ):
+            problems.add(f"{key}.page_url", "must contain {n}, the page number")
         max_pages = item.get("max_pages", 10)
         if not isinstance(max_pages, int) or isinstance(max_pages, bool) or max_pages < 1:
             problems.add(f"{key}.max_pages", f"expected a positive integer, got {max_pages!r}")

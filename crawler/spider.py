@@ -183,7 +183,9 @@ class NewsSpider(scrapy.Spider):
             return
         listing: Listing = response.meta["listing"]
         page = response.meta["page"]
-        dated = [link for link in found.links if link.published and self.source.is_article(normalize_url(link.url))]
+        dated = [
+            link for link in found.links if link.published and self.source.is_article(normalize_url(link.url))
+        ]
         if dated:
             # The dated teasers are the listing; undated story links around them are menus and
             # sidebars ("most read"), which reach back months. Feeds and sitemaps cover the rest.
@@ -214,6 +216,6 @@ class NewsSpider(scrapy.Spider):
         if isinstance(response, TextResponse):
             page.html = response.text
         else:
-            content_type = response.headers.get(b"Content-Type", b"").decode("latin-1") or "unknown"
+            content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1") or "unknown"
             page.error = f"not an HTML page (Content-Type {content_type})"
         yield page

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import py3langid
 import trafilatura
+from trafilatura.settings import Document
 
 from pipelines.dates import parse_date
 from pipelines.urls import normalize_url
@@ -101,7 +102,7 @@ def extract(
         )
     except Exception as exc:  # trafilatura and lxml raise many kinds on hostile markup
         raise ExtractionError(f"extractor failed: {type(exc).__name__}: {exc}") from exc
-    if doc is None or not doc.text:
+    if not isinstance(doc, Document) or not doc.text:
         raise ExtractionError("no main text found")
     title = (doc.title or hint_title or "").strip()
     text = doc.text.strip()

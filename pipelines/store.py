@@ -105,7 +105,9 @@ def _initial(db: sqlite_utils.Database) -> None:
         );
         """
     )
-    db["articles"].enable_fts(["title", "text"], fts_version="FTS5", create_triggers=True, tokenize="porter")
+    db.table("articles").enable_fts(
+        ["title", "text"], fts_version="FTS5", create_triggers=True, tokenize="porter"
+    )
 
 
 def now_iso() -> str:
@@ -191,6 +193,7 @@ class Store:
                     ],
                 )
                 article_id = cursor.lastrowid
+                assert article_id is not None, "INSERT sets lastrowid"
                 new = True
                 self._write_flags(article_id, verdicts)
             if requested_url != story.url:
@@ -267,7 +270,7 @@ class Store:
     def finish_run(self, run_id: int, status: str, per_source: list[dict[str, Any]]) -> None:
         with self.write() as db:
             for row in per_source:
-                db["run_sources"].insert(
+                db.table("run_sources").insert(
                     {**row, "run_id": run_id, "errors": json.dumps(row["errors"], ensure_ascii=False)},
                     replace=True,
                 )

@@ -207,7 +207,7 @@ def parse_watchlist(data: dict[str, Any], path: Path | str) -> Watchlist:
             )
     problems.raise_if_any()
     return Watchlist(
-        name=name,
+        name=str(name),
         description=data.get("description", ""),
         core=float(core),
         mention=float(mention),

@@ -29,7 +29,9 @@ def _send(handler: BaseHTTPRequestHandler, status: int, body: bytes, headers: di
 
 def status(code: int):
     def route(handler: BaseHTTPRequestHandler) -> None:
-        _send(handler, code, f"<html><body>error {code}</body></html>".encode(), {"Content-Type": "text/html"})
+        _send(
+            handler, code, f"<html><body>error {code}</body></html>".encode(), {"Content-Type": "text/html"}
+        )
 
     return route
 
@@ -45,7 +47,12 @@ def slow(seconds: float):
     def route(handler: BaseHTTPRequestHandler) -> None:
         time.sleep(seconds)
         try:
-            _send(handler, 200, b"<rss version='2.0'><channel></channel></rss>", {"Content-Type": "application/rss+xml"})
+            _send(
+                handler,
+                200,
+                b"<rss version='2.0'><channel></channel></rss>",
+                {"Content-Type": "application/rss+xml"},
+            )
         except OSError:
             pass  # the client gave up, as it should
 

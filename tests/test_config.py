@@ -73,13 +73,26 @@ def test_good_seed_parses():
     ("change", "key"),
     [
         (lambda s: "colour = 'red'\n" + s, "colour: unknown key"),
-        (lambda s: s.replace("https://example.org/feed/", "ftp://example.org/feed/"), "feeds[0]: not an http(s) URL"),
-        (lambda s: s.replace("https://example.org/feed/", "https://evil.net/feed/"), "feeds[0]: host 'evil.net'"),
-        (lambda s: s.replace("^https://example\\.org/news/", "(unclosed"), "articles.allow[0]: bad regular expression"),
+        (
+            lambda s: s.replace("https://example.org/feed/", "ftp://example.org/feed/"),
+            "feeds[0]: not an http(s) URL",
+        ),
+        (
+            lambda s: s.replace("https://example.org/feed/", "https://evil.net/feed/"),
+            "feeds[0]: host 'evil.net'",
+        ),
+        (
+            lambda s: s.replace("^https://example\\.org/news/", "(unclosed"),
+            "articles.allow[0]: bad regular expression",
+        ),
         (lambda s: s.replace('id = "x"', 'id = "X Y"'), "id: expected lower-case"),
         (lambda s: "timezone = 'Mars/Olympus'\n" + s, "timezone: unknown time zone"),
-        (lambda s: s + "[[listings]]\nurl = 'https://example.org/a/'\npage_url = 'https://example.org/a/2/'\n",
-         "listings[0].page_url: must contain {n}"),
+        (
+            lambda s: (
+                s + "[[listings]]\nurl = 'https://example.org/a/'\npage_url = 'https://example.org/a/2/'\n"
+            ),
+            "listings[0].page_url: must contain {n}",
+        ),
     ],
 )
 def test_seed_errors_name_file_and_key(change, key):

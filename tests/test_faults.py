@@ -7,10 +7,10 @@ import socket
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
+import faults
 import pytest
 from conftest import demo_seed
 
-import faults
 from crawler.demo import DemoSite
 
 
@@ -56,34 +56,38 @@ def faulty_site():
     with DemoSite(routes=routes) as site:
         base = site.base
         now = datetime.now(UTC).isoformat()
-        routes.update({
-            "/faults/404-feed/": faults.status(404),
-            "/faults/403-feed/": faults.status(403),
-            "/faults/500-feed/": faults.status(500),
-            "/faults/html-feed/": faults.fixed(faults.NOT_XML_FEED, "text/html"),
-            "/faults/truncated-feed/": faults.fixed(faults.TRUNCATED_FEED),
-            "/faults/slow-feed/": faults.slow(8),
-            "/faults/bomb-sitemap.xml": faults.fixed(faults.ENTITY_BOMB, "application/xml"),
-            "/faults/gzip-bomb-sitemap.xml": faults.fixed(
-                faults.gzip_bomb(), "application/xml", {"Content-Encoding": "gzip"}
-            ),
-            "/faults/not-sitemap.xml": faults.fixed(b"<html><body>hello</body></html>", "application/xml"),
-            "/faults/good-feed/": faults.fixed(_feed(base, list(ARTICLE_FAULTS))),
-            "/faults/articles/cp1252/": faults.fixed(
-                faults.article_html(faults.CP1252_TITLE, now).encode("cp1252"), "text/html"
-            ),
-            "/faults/articles/no-article/": faults.fixed(
-                b"<html><head><title>Gallery</title></head><body><nav>Home</nav><img src=x></body></html>",
-                "text/html",
-            ),
-            "/faults/articles/huge/": faults.fixed(
-                faults.article_html("Huge", now, sentences=20000).encode(), "text/html"
-            ),
-            "/faults/articles/loop/": faults.redirect(base + "/faults/articles/loop2/"),
-            "/faults/articles/loop2/": faults.redirect(base + "/faults/articles/loop/"),
-            "/faults/articles/gone/": faults.status(404),
-            "/faults/articles/offsite/": faults.redirect("http://example.com/elsewhere/"),
-        })
+        routes.update(
+            {
+                "/faults/404-feed/": faults.status(404),
+                "/faults/403-feed/": faults.status(403),
+                "/faults/500-feed/": faults.status(500),
+                "/faults/html-feed/": faults.fixed(faults.NOT_XML_FEED, "text/html"),
+                "/faults/truncated-feed/": faults.fixed(faults.TRUNCATED_FEED),
+                "/faults/slow-feed/": faults.slow(8),
+                "/faults/bomb-sitemap.xml": faults.fixed(faults.ENTITY_BOMB, "application/xml"),
+                "/faults/gzip-bomb-sitemap.xml": faults.fixed(
+                    faults.gzip_bomb(), "application/xml", {"Content-Encoding": "gzip"}
+                ),
+                "/faults/not-sitemap.xml": faults.fixed(
+                    b"<html><body>hello</body></html>", "application/xml"
+                ),
+                "/faults/good-feed/": faults.fixed(_feed(base, list(ARTICLE_FAULTS))),
+                "/faults/articles/cp1252/": faults.fixed(
+                    faults.article_html(faults.CP1252_TITLE, now).encode("cp1252"), "text/html"
+                ),
+                "/faults/articles/no-article/": faults.fixed(
+                    b"<html><head><title>Gallery</title></head><body><nav>Home</nav><img src=x></body></html>",
+                    "text/html",
+                ),
+                "/faults/articles/huge/": faults.fixed(
+                    faults.article_html("Huge", now, sentences=20000).encode(), "text/html"
+                ),
+                "/faults/articles/loop/": faults.redirect(base + "/faults/articles/loop2/"),
+                "/faults/articles/loop2/": faults.redirect(base + "/faults/articles/loop/"),
+                "/faults/articles/gone/": faults.status(404),
+                "/faults/articles/offsite/": faults.redirect("http://example.com/elsewhere/"),
+            }
+        )
         yield site
 
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import faults
 import pytest
 
-import faults
 from crawler.demo import render
 from crawler.discovery import DiscoveryError, maybe_gunzip, parse_feed, parse_listing, parse_sitemap
 from crawler.paths import DEMO_SITE
@@ -87,9 +87,13 @@ def test_extract_story_with_timezone_aware_page_date():
 
 
 def test_extract_falls_back_to_feed_date_and_rejects_short_pages():
-    html = site_file("national/nationwide-anti-polio-drive-to-vaccinate-45-million-children-begins/index.html")
+    html = site_file(
+        "national/nationwide-anti-polio-drive-to-vaccinate-45-million-children-begins/index.html"
+    )
     hint = NOW - timedelta(hours=29)
-    story = extract(html, BASE + "/x/", fetched_at=NOW, allowed_domains=("news.example",), hint_published=hint)
+    story = extract(
+        html, BASE + "/x/", fetched_at=NOW, allowed_domains=("news.example",), hint_published=hint
+    )
     assert (story.published_at, story.date_source) == (hint, "feed")
     with pytest.raises(ExtractionError, match="too short|no main text"):
         extract("<html><body><p>Hi</p></body></html>", BASE, fetched_at=NOW, allowed_domains=())
@@ -117,8 +121,12 @@ def test_offsite_canonical_is_ignored():
 WATCHLIST = {
     "name": "t",
     "tiers": {"core": 5, "mention": 2},
-    "groups": {"who": ["Chinese national*", "CPEC"], "harm": ["attack*"], "safe": ["security"],
-               "other": ["security of supply"]},
+    "groups": {
+        "who": ["Chinese national*", "CPEC"],
+        "harm": ["attack*"],
+        "safe": ["security"],
+        "other": ["security of supply"],
+    },
     "rules": [
         {"name": "harm", "all": ["@who", "@harm"], "weight": 5, "type": "incident"},
         {"name": "safe", "all": ["@who", "@safe"], "none": "@other", "weight": 2, "type": "measures"},
