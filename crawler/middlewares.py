@@ -18,7 +18,7 @@ from scrapy.http import Response
 from scrapy.utils.httpobj import urlparse_cached
 
 from crawler.spider import record_error
-from pipelines.store import Store
+from pipelines.store import Store, Validators
 from pipelines.urls import is_private_host
 
 if TYPE_CHECKING:
@@ -89,7 +89,7 @@ class ConditionalGetMiddleware:
         self.crawler = crawler
         self.stats = crawler.stats
         self.store = Store(crawler.settings["WIREWATCH_DB"])
-        self.pending: dict[str, tuple[str | None, str | None]] = {}
+        self.pending: dict[str, tuple[str | None, str | None, dict[str, Any]]] = {}
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
@@ -100,11 +100,13 @@ class ConditionalGetMiddleware:
 
     def process_request(self, request: Request) -> None:
         if request.meta.get("conditional"):
-            etag, last_modified = self.store.validators(request.url)
-            if etag:
-                request.headers.setdefault(b"If-None-Match", etag)
-            if last_modified:
-                request.headers.setdefault(b"If-Modified-Since", last_modified)
+            known = self.store.validators(request.url)
+            if known.etag:
+                request.headers.setdefault(b"If-None-Match", known.etag)
+            if known.last_modified:
+                request.headers.setdefault(b"If-Modified-Since", known.last_modified)
+            # On a 304 for a sitemap index, the spider re-reads the sub-sitemaps it followed.
+            request.meta["known_children"] = known.children
         return None
 
     def process_response(self, request: Request, response: Response) -> Response:
@@ -114,16 +116,24 @@ class ConditionalGetMiddleware:
             etag = response.headers.get(b"ETag")
             last_modified = response.headers.get(b"Last-Modified")
             if etag or last_modified:
+                # The meta dict is the request's own: the spider adds "children" to it while
+                # parsing a sitemap index, before the crawl closes and this is saved.
                 self.pending[request.url] = (
                     etag.decode("latin-1") if etag else None,
                     last_modified.decode("latin-1") if last_modified else None,
+                    request.meta,
                 )
         return response
 
     def spider_closed(self, reason: str) -> None:
         try:
             if reason == "finished" and not self.stats.get_value("wirewatch/article_errors"):
-                self.store.save_validators(self.pending)
+                self.store.save_validators(
+                    {
+                        url: Validators(etag, modified, tuple(meta.get("children", ())))
+                        for url, (etag, modified, meta) in self.pending.items()
+                    }
+                )
             elif self.pending:
                 logger.info(
                     "not saving %d feed validators: crawl %s with article errors", len(self.pending), reason

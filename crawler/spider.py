@@ -158,20 +158,27 @@ class NewsSpider(scrapy.Spider):
             yield from self.article_requests(found, response.url)
 
     def parse_sitemap(self, response: Response) -> Iterator[Any]:
+        depth = response.meta["depth"] + 1
+        if response.status == 304:
+            # An unchanged index: its sub-sitemaps may still have changed, so ask each of them.
+            for url in response.meta.get("known_children", ()):
+                yield self._discovery(url, "sitemap", self.parse_sitemap, depth=depth)
         found = self._found(
             response, lambda r: parse_sitemap(maybe_gunzip(r.body, self.max_page_bytes), self.tz)
         )
         if not found:
             return
         yield from self.article_requests(found, response.url)
-        depth = response.meta["depth"] + 1
+        children = []
         for sub in found.sitemaps:
             if depth > MAX_SITEMAP_DEPTH:
                 self._error(response.url, f"sitemap index nested deeper than {MAX_SITEMAP_DEPTH}", "sitemap")
                 break
             if sub.published is not None and sub.published < self.cutoff:
                 continue  # nothing in a sitemap last modified before the cutoff can be new
-            yield self._discovery(normalize_url(sub.url), "sitemap", self.parse_sitemap, depth=depth)
+            children.append(normalize_url(sub.url))
+            yield self._discovery(children[-1], "sitemap", self.parse_sitemap, depth=depth)
+        response.meta["children"] = children
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
         if response.status != 304 and not isinstance(response, TextResponse):

@@ -10,6 +10,7 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,7 @@ def _initial(db: sqlite_utils.Database) -> None:
             url TEXT PRIMARY KEY,
             etag TEXT,
             last_modified TEXT,
+            children TEXT,                     -- JSON: sub-sitemaps followed, re-read on a 304
             updated_at TEXT NOT NULL
         );
 
@@ -108,6 +110,15 @@ def _initial(db: sqlite_utils.Database) -> None:
     db.table("articles").enable_fts(
         ["title", "text"], fts_version="FTS5", create_triggers=True, tokenize="porter"
     )
+
+
+@dataclass(frozen=True)
+class Validators:
+    """What a conditional GET needs to know about a discovery URL from the last clean run."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+    children: tuple[str, ...] = ()  # sub-sitemaps of a sitemap index that were followed
 
 
 def now_iso() -> str:
@@ -237,21 +248,24 @@ class Store:
                 [url, source, reason, stamp, stamp],
             )
 
-    def validators(self, url: str) -> tuple[str | None, str | None]:
+    def validators(self, url: str) -> Validators:
         row = self.db.execute(
-            "SELECT etag, last_modified FROM http_validators WHERE url = ?", [url]
+            "SELECT etag, last_modified, children FROM http_validators WHERE url = ?", [url]
         ).fetchone()
-        return (row[0], row[1]) if row else (None, None)
+        if not row:
+            return Validators()
+        return Validators(row[0], row[1], tuple(json.loads(row[2] or "[]")))
 
-    def save_validators(self, items: dict[str, tuple[str | None, str | None]]) -> None:
+    def save_validators(self, items: dict[str, Validators]) -> None:
         stamp = now_iso()
         with self.write() as db:
-            for url, (etag, last_modified) in items.items():
+            for url, v in items.items():
                 db.execute(
-                    "INSERT INTO http_validators (url, etag, last_modified, updated_at) VALUES (?,?,?,?) "
-                    "ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, "
-                    "last_modified = excluded.last_modified, updated_at = excluded.updated_at",
-                    [url, etag, last_modified, stamp],
+                    "INSERT INTO http_validators (url, etag, last_modified, children, updated_at) "
+                    "VALUES (?,?,?,?,?) ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, "
+                    "last_modified = excluded.last_modified, children = excluded.children, "
+                    "updated_at = excluded.updated_at",
+                    [url, v.etag, v.last_modified, json.dumps(list(v.children)), stamp],
                 )
 
     # -- runs -----------------------------------------------------------------------------

@@ -88,3 +88,9 @@ ENTITY_BOMB = b"""<?xml version="1.0"?>
 
 def gzip_bomb(size: int = 50_000_000) -> bytes:
     return gzip.compress(b"<" + b" " * size, compresslevel=9)
+
+
+ENTITY_BOMB_FEED = ENTITY_BOMB.split(b"<urlset")[0] + (
+    b'<rss version="2.0"><channel><title>&lol9;</title>'
+    b"<item><title>Bomb</title><link>http://127.0.0.1/&lol9;</link></item></channel></rss>"
+)

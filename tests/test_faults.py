@@ -44,6 +44,7 @@ DISCOVERY_FAULTS = {
     "/faults/html-feed/": "not an RSS/Atom feed",
     "/faults/truncated-feed/": "malformed feed",
     "/faults/slow-feed/": "timed out",
+    "/faults/bomb-feed/": "malformed feed",  # entities are not expanded
     "/faults/bomb-sitemap.xml": "amplification",  # an entity bomb: refused, not expanded
     "/faults/gzip-bomb-sitemap.xml": "DOWNLOAD_MAXSIZE",
     "/faults/not-sitemap.xml": "not a sitemap",
@@ -64,6 +65,7 @@ def faulty_site():
                 "/faults/html-feed/": faults.fixed(faults.NOT_XML_FEED, "text/html"),
                 "/faults/truncated-feed/": faults.fixed(faults.TRUNCATED_FEED),
                 "/faults/slow-feed/": faults.slow(8),
+                "/faults/bomb-feed/": faults.fixed(faults.ENTITY_BOMB_FEED),
                 "/faults/bomb-sitemap.xml": faults.fixed(faults.ENTITY_BOMB, "application/xml"),
                 "/faults/gzip-bomb-sitemap.xml": faults.fixed(
                     faults.gzip_bomb(), "application/xml", {"Content-Encoding": "gzip"}

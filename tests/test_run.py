@@ -93,13 +93,58 @@ def test_second_run_downloads_no_article_and_gets_304s(site, workspace, manifest
     article_paths = {a["path"] for a in manifest}
     assert sum(1 for p, s in first if p in article_paths and s == 200) == len(recent(manifest))
     assert not [p for p, _ in second if p in article_paths]
-    discovery = ["/feed/", "/category/national/feed/", "/sitemap_index.xml", "/national/", "/business/"]
+    discovery = [
+        "/feed/",
+        "/category/national/feed/",
+        "/sitemap_index.xml",
+        "/post-sitemap.xml",
+        "/news-sitemap.xml",
+        "/national/",
+        "/business/",
+    ]
     for path in discovery:
         assert (path, 304) in second, path
     assert not any(p.startswith("/national/page/") for p, _ in second)
     row = workspace.query("SELECT * FROM run_sources ORDER BY run_id DESC LIMIT 1")[0]
     assert row["new_articles"] == 0 and row["not_modified"] >= len(discovery)
     assert workspace.query("SELECT count(*) FROM articles")[0][0] == len(recent(manifest))
+
+
+def test_a_story_added_between_runs_is_the_only_page_fetched(copy_site, workspace, manifest):
+    """The sitemap index is unchanged (304), but the news sitemap it points to has a new story."""
+    with DemoSite(root=copy_site) as site:
+        workspace.add_seed("demo", demo_seed(site.base))
+        assert workspace.run().returncode == 0
+        template = copy_site / "national/chinese-engineers-convoy-attacked-near-besham/index.html"
+        new_page = copy_site / "national/gwadar-port-security-reviewed/index.html"
+        new_page.parent.mkdir()
+        new_page.write_text(
+            template.read_text()
+            .replace("chinese-engineers-convoy-attacked-near-besham", "gwadar-port-security-reviewed")
+            .replace(
+                "Five Chinese engineers among six killed as suicide bomber rams convoy near Besham",
+                "Security of Gwadar port and Chinese staff reviewed",
+            )
+            .replace("{{ISO:-2}}", "{{ISO:-0}}")
+        )
+        news = copy_site / "news-sitemap.xml"
+        entry = (
+            "<url><loc>{{BASE}}/national/gwadar-port-security-reviewed/</loc><news:news><news:publication>"
+            "<news:name>Demo</news:name><news:language>en</news:language></news:publication>"
+            "<news:publication_date>{{ISO:-0}}</news:publication_date>"
+            "<news:title>Security of Gwadar port and Chinese staff reviewed</news:title></news:news></url>"
+        )
+        news.write_text(news.read_text().replace("</urlset>", entry + "</urlset>"))
+        site.log.clear()
+        result = workspace.run()
+        assert result.returncode == 0, result.stderr
+        article_paths = {a["path"] for a in manifest} | {"/national/gwadar-port-security-reviewed/"}
+        fetched = [p for p, s in site.log if p in article_paths]
+        assert fetched == ["/national/gwadar-port-security-reviewed/"]
+        assert ("/sitemap_index.xml", 304) in site.log and ("/news-sitemap.xml", 200) in site.log
+    titles = [r["title"] for r in workspace.query("SELECT title FROM articles")]
+    assert "Security of Gwadar port and Chinese staff reviewed" in titles
+    assert len(titles) == len(recent(manifest)) + 1
 
 
 def test_killed_run_is_resumed_without_loss_or_duplicates(workspace, manifest):

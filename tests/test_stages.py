@@ -14,7 +14,7 @@ from crawler.demo import render
 from crawler.discovery import DiscoveryError, maybe_gunzip, parse_feed, parse_listing, parse_sitemap
 from crawler.paths import DEMO_SITE
 from pipelines.extract import ExtractionError, choose_date, extract
-from pipelines.store import Store
+from pipelines.store import Store, Validators
 from pipelines.urls import is_private_host, normalize_url
 from pipelines.watchlist import Verdict, parse_watchlist
 
@@ -176,8 +176,9 @@ def test_store_add_alias_failure_and_validators(tmp_path: Path):
     store.record_failure("demo", BASE + "/gallery/", "no main text found")
     store.record_failure("demo", BASE + "/gallery/", "no main text found")
     assert store.is_known(BASE + "/gallery/")
-    store.save_validators({BASE + "/feed/": ('"abc"', None)})
-    assert store.validators(BASE + "/feed/") == ('"abc"', None)
+    store.save_validators({BASE + "/sitemap.xml": Validators('"abc"', None, (BASE + "/news.xml",))})
+    assert store.validators(BASE + "/sitemap.xml") == Validators('"abc"', None, (BASE + "/news.xml",))
+    assert store.validators(BASE + "/other.xml") == Validators()
     assert [r["title"] for r in store.search("Besham")] == [story.title]
     assert store.flagged(None, "w")[0]["tier"] == "core"
     store.close()
