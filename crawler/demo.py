@@ -68,6 +68,7 @@ class DemoSite:
         self.root = root
         self.routes = routes if routes is not None else {}
         self.page_delay = page_delay  # seconds before each HTML page: a slow site, for tests
+        self.slow_lane = threading.Lock()
         self.anchor = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
         self.log: list[tuple[str, int]] = []  # (path, status) of every request served
         self._lock = threading.Lock()
@@ -135,7 +136,8 @@ class DemoSite:
                     )
                     return
                 if site.page_delay and file.suffix == ".html":
-                    time.sleep(site.page_delay)
+                    with site.slow_lane:  # one slow page at a time, like an overloaded server
+                        time.sleep(site.page_delay)
                 body = render(file.read_text("utf-8"), site.base, site.anchor).encode()
                 etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
                 headers = {
