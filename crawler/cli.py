@@ -85,9 +85,13 @@ def _config(config_path: Path | None, db: Path | None) -> Config:
         raise ConfigFailure(exc) from None
 
 
+def watchlists_of(config: Config) -> list[Watchlist]:
+    return load_watchlists(config.watchlist_paths, config.gazetteer, config.nlp_model)
+
+
 def _load(config: Config) -> tuple[list[Source], list[Watchlist]]:
     try:
-        return load_sources(config.source_paths), load_watchlists(config.watchlist_paths)
+        return load_sources(config.source_paths), watchlists_of(config)
     except ConfigError as exc:
         raise ConfigFailure(exc) from None
 
@@ -287,7 +291,7 @@ def check(config_path: Path | None, db: Path | None) -> None:
     found: dict[str, int] = {}
     for name, loader, paths in (
         ("sources", load_sources, config.source_paths),
-        ("watchlists", load_watchlists, config.watchlist_paths),
+        ("watchlists", lambda _: watchlists_of(config), config.watchlist_paths),
     ):
         try:
             found[name] = len(loader(paths))
@@ -328,7 +332,7 @@ def demo(keep: Path | None) -> None:
     with DemoSite() as site:
         source = parse_source_text(demo_seed_text(site.base), "crawler/demo_seed.toml")
         try:
-            watchlists = load_watchlists(config.watchlist_paths)
+            watchlists = watchlists_of(config)
         except ConfigError as exc:
             raise ConfigFailure(exc) from None
         click.echo(f"serving the sample site at {site.base}; database {config.database}")
@@ -343,3 +347,7 @@ def demo(keep: Path | None) -> None:
     _emit(rows, "table", ["id", "tier", "type", "score", "title"])
     click.echo(f"\nexplore it: sqlite3 {config.database} 'SELECT id, published_at, title FROM articles'")
     sys.exit(result.exit_code)
+
+
+# The watchlist commands live in their own module and register themselves on `main`.
+from crawler import cli_watch  # noqa: E402, F401

@@ -39,6 +39,8 @@ class Config:
     database: Path
     source_paths: tuple[Path, ...]
     watchlist_paths: tuple[Path, ...]
+    gazetteer: Path
+    nlp_model: str
     max_age: timedelta
     crawl: CrawlSettings
     log_level: str
@@ -48,7 +50,8 @@ class Config:
 _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
     "storage": {"database": str},
     "sources": {"paths": list, "max_age": str},
-    "watchlists": {"paths": list},
+    "watchlists": {"paths": list, "gazetteer": str},
+    "nlp": {"model": str},
     "crawl": {
         "contact": str,
         "user_agent": str,
@@ -135,6 +138,9 @@ def load_config(path: Path | None = None, database: Path | None = None) -> Confi
 
     source_paths = _paths(values["sources"]["paths"], user_dir, "sources.paths", problems)
     watchlist_paths = _paths(values["watchlists"]["paths"], user_dir, "watchlists.paths", problems)
+    gazetteer = _paths([values["watchlists"]["gazetteer"]], user_dir, "watchlists.gazetteer", problems)
+    if not values["watchlists"]["gazetteer"]:
+        gazetteer = (bundled("config") / "gazetteer.toml",)
     problems.raise_if_any()
 
     if database is None and os.environ.get("WIREWATCH_DB"):
@@ -148,6 +154,8 @@ def load_config(path: Path | None = None, database: Path | None = None) -> Confi
         database=database,
         source_paths=source_paths or (bundled("seeds"),),
         watchlist_paths=watchlist_paths or (bundled("config") / "watchlists",),
+        gazetteer=gazetteer[0],
+        nlp_model=values["nlp"]["model"],
         max_age=max_age,
         crawl=CrawlSettings(**crawl),
         log_level=level,

@@ -19,6 +19,7 @@ import sqlite_utils
 
 from pipelines.dates import iso_utc
 from pipelines.extract import Story
+from pipelines.urls import normalize_url
 from pipelines.watchlist import Verdict
 
 MIGRATIONS = sqlite_utils.Migrations("wirewatch")
@@ -267,6 +268,63 @@ class Store:
                     "updated_at = excluded.updated_at",
                     [url, v.etag, v.last_modified, json.dumps(list(v.children)), stamp],
                 )
+
+    def rescore(self, watchlists: list[Any], since: datetime | None) -> dict[str, dict[str, int]]:
+        """Classify stored stories again and bring their flags in line, in batches."""
+        changes = {
+            w.name: {"stories": 0, "new": 0, "changed": 0, "removed": 0, "unchanged": 0} for w in watchlists
+        }
+        where, params = (
+            ("WHERE coalesce(published_at, fetched_at) >= ?", [iso_utc(since)]) if since else ("", [])
+        )
+        cursor = self.db.conn.execute(f"SELECT id, title, text FROM articles {where} ORDER BY id", params)
+        while batch := cursor.fetchmany(500):
+            with self.write():
+                for article_id, title, text in batch:
+                    current = {
+                        row[0]: (row[1], row[2], row[3])
+                        for row in self.db.execute(
+                            "SELECT watchlist, tier, type, score FROM flags WHERE article_id = ?",
+                            [article_id],
+                        )
+                    }
+                    verdicts = {w.name: w.classify(title, text) for w in watchlists}
+                    for name, verdict in verdicts.items():
+                        counts = changes[name]
+                        counts["stories"] += 1
+                        before = current.get(name)
+                        after = (verdict.tier, verdict.type, verdict.score) if verdict.flagged else None
+                        key = (
+                            "unchanged"
+                            if before == after
+                            else "new"
+                            if before is None
+                            else "removed"
+                            if after is None
+                            else "changed"
+                        )
+                        counts[key] += 1
+                    self._write_flags(article_id, verdicts)
+        return changes
+
+    def article(self, id_or_url: str) -> dict[str, Any] | None:
+        """A stored article by id, by its URL, or by any URL that led to it."""
+        if id_or_url.isdigit():
+            rows = self._rows("SELECT * FROM articles WHERE id = ?", [int(id_or_url)])
+        else:
+            url = normalize_url(id_or_url)
+            rows = self._rows(
+                "SELECT * FROM articles WHERE url = ? "
+                "OR id = (SELECT article_id FROM url_aliases WHERE url = ?)",
+                [url, url],
+            )
+        return dict(rows[0]) if rows else None
+
+    def flags_of(self, article_id: int) -> list[dict[str, Any]]:
+        return [
+            dict(r)
+            for r in self._rows("SELECT * FROM flags WHERE article_id = ? ORDER BY watchlist", [article_id])
+        ]
 
     # -- runs -----------------------------------------------------------------------------
 

@@ -1,22 +1,24 @@
-"""Watchlists: scored term rules over a story's title and text, with the reasons kept.
+"""Watchlists: score a story against a rule set and keep the reasons.
 
-A watchlist file (``config/watchlists/*.toml``) names groups of terms and rules that combine
-them; see the README for the language. ``Watchlist.classify(title, text)`` is the whole
-interface the pipeline uses, so a better matcher replaces this module, not the pipeline.
+``Watchlist.classify(title, text)`` is the whole interface the pipeline, `classify`,
+`evaluate` and `rescore` use. A cheap regular-expression prefilter runs first; only a story
+that could fire a rule is split into sentences and, when a rule needs entities, given to spaCy.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipelines.validation import ConfigError, Problems, check_keys, read_toml
+from pipelines.entities import NER_LABELS, Entity, EntityFinder, Gazetteer, load_gazetteer
+from pipelines.rules import Leaf, Node, Rule, RuleSet, parse_rules
+from pipelines.validation import ConfigError, read_toml
 
-SCOPES = ("sentence", "paragraph", "document", "title")
-TYPES = ("incident", "measures")
-MAX_SENTENCES = 3  # sentences kept as evidence per rule
+MAX_EVIDENCE = 3  # sentences kept per rule
+MAX_EVIDENCE_CHARS = 400
 
 
 @dataclass(frozen=True)
@@ -28,196 +30,327 @@ class Verdict:
     reasons: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _term_regex(term: str) -> str:
-    """``attack*`` matches attack, attacks, attacked; spaces match any whitespace."""
-    words = [re.escape(w).replace(r"\*", r"\w*") for w in term.split()]
-    return r"\s+".join(words)
-
-
-def compile_terms(terms: list[str]) -> re.Pattern[str] | None:
-    """One regex for a list of terms. Terms in capitals (``BLA``, ``CPEC``) match only in
-    capitals; all others ignore case."""
-    exact = [_term_regex(t) for t in terms if t.isupper()]
-    loose = [_term_regex(t) for t in terms if not t.isupper()]
-    parts = [f"(?:{'|'.join(exact)})"] if exact else []
-    if loose:
-        parts.append(f"(?i:{'|'.join(loose)})")
-    if not parts:
-        return None
-    return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)")
-
-
 @dataclass(frozen=True)
-class Rule:
-    name: str
-    all: tuple[re.Pattern[str], ...]  # every one must match inside one scope unit
-    none: re.Pattern[str] | None  # the unit must not match this
-    scope: str
-    weight: float
-    type: str | None
+class Span:
+    start: int
+    end: int
+    text: str
+    weight: float = 1.0
+    entity: str | None = None
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"'“‘(]?[A-Z0-9])")
+# Sentence ends: . ! ? (and closing quotes) before a capital or digit, except after an
+# abbreviation common in wire copy or an initial ("Lt. Gen.", "Mr.", "M. Ali").
+_BOUNDARY = re.compile(r"[.!?][\"'”’)]*\s+(?=[\"'“‘(]?[A-Z0-9])")
+_ABBREVIATIONS = frozenset(
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "lt",
+        "gen",
+        "col",
+        "maj",
+        "capt",
+        "brig",
+        "cdr",
+        "adm",
+        "sgt",
+        "insp",
+        "supt",
+        "no",
+        "nos",
+        "st",
+        "govt",
+        "dept",
+        "pvt",
+        "ltd",
+        "co",
+        "inc",
+        "corp",
+        "jr",
+        "sr",
+        "vs",
+        "rs",
+        "mt",
+        "ft",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "u.s",
+        "u.k",
+        "u.n",
+    ]
+)
+_WORD = re.compile(r"\w+")
 
 
-def units(title: str, text: str, scope: str) -> list[str]:
-    """The pieces of a story a rule's terms must share: sentences, paragraphs, the whole."""
-    if scope == "title":
-        return [title]
-    if scope == "document":
-        return [f"{title}\n{text}"]
-    paragraphs = [title, *(p.strip() for p in text.split("\n") if p.strip())]
-    if scope == "paragraph":
-        return paragraphs
-    return [s for p in paragraphs for s in _SENTENCE_END.split(p) if s]
+def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Sentence ranges of ``text[start:end]`` as absolute offsets."""
+    out, begin = [], start
+    for match in _BOUNDARY.finditer(text, start, end):
+        before = text[begin : match.start()].rsplit(None, 1)
+        last = before[-1].lower().rstrip(".") if before else ""
+        if last in _ABBREVIATIONS or (len(last) == 1 and last.isalpha()):
+            continue
+        out.append((begin, match.start() + 1))
+        begin = match.end()
+    if begin < end:
+        out.append((begin, end))
+    return out
 
 
-@dataclass(frozen=True)
+class _Doc:
+    """A story prepared for matching: the title, a blank line, then the text."""
+
+    def __init__(self, title: str, text: str, mask: re.Pattern[str] | None, finder: EntityFinder | None):
+        self.title_end = len(title)
+        self.full = f"{title}\n\n{text}"
+        self.masked = mask.sub(lambda m: " " * len(m[0]), self.full) if mask else self.full
+        self.finder = finder
+        self._spans: dict[Leaf, list[Span]] = {}
+        self._units: dict[str, list[tuple[int, int]]] = {}
+        self._entities: tuple[Entity, ...] | None = None
+        self._words: list[int] | None = None
+
+    def paragraphs(self) -> list[tuple[int, int]]:
+        return self.units("paragraph")
+
+    def units(self, scope: str) -> list[tuple[int, int]]:
+        if scope not in self._units:
+            paragraphs = [(m.start(), m.end()) for m in re.finditer(r"[^\n]+", self.full) if m[0].strip()]
+            if scope == "paragraph":
+                units = paragraphs
+            elif scope == "sentence":
+                units = [s for start, end in paragraphs for s in split_sentences(self.full, start, end)]
+            elif scope == "title":
+                units = [(0, self.title_end)]
+            elif scope == "lead":  # the title and the first two paragraphs
+                units = [(0, paragraphs[min(2, len(paragraphs) - 1)][1])] if paragraphs else []
+            else:
+                units = [(0, len(self.full))]
+            self._units[scope] = units
+        return self._units[scope]
+
+    def entities(self) -> tuple[Entity, ...]:
+        if self._entities is None:
+            self._entities = self.finder.find(self.full) if self.finder else ()
+        return self._entities
+
+    def spans(self, leaf: Leaf) -> list[Span]:
+        if leaf not in self._spans:
+            if leaf.entity is not None:
+                found = [
+                    Span(e.start, e.end, e.text, 1.0, e.label)
+                    for e in self.entities()
+                    if e.label == leaf.entity
+                    and (leaf.entity_text is None or leaf.entity_text.search(e.text))
+                ]
+            else:
+                assert leaf.pattern is not None
+                found = [
+                    Span(m.start(), m.end(), m[0], _weight(leaf, m[0]))
+                    for m in leaf.pattern.finditer(self.masked)
+                ]
+            self._spans[leaf] = found
+        return self._spans[leaf]
+
+    def word_index(self, offset: int) -> int:
+        if self._words is None:
+            self._words = [m.start() for m in _WORD.finditer(self.full)]
+        return bisect.bisect_right(self._words, offset)
+
+    def sentence_around(self, start: int, end: int) -> str:
+        for s, e in self.units("sentence"):
+            if s <= start < e:
+                return self.full[s : max(e, min(end, e))].strip()
+        return self.full[start:end]
+
+
+def _weight(leaf: Leaf, text: str) -> float:
+    return max((w for pattern, w in leaf.weighted if pattern.fullmatch(text)), default=1.0)
+
+
+def _match(node: Node | Leaf, doc: _Doc, start: int, end: int) -> list[Span] | None:
+    """The evidence spans when the condition holds inside [start, end), else None."""
+    if isinstance(node, Leaf):
+        inside = [s for s in doc.spans(node) if s.start >= start and s.end <= end]
+        return inside or None
+    if node.op == "not":
+        return None if _match(node.children[0], doc, start, end) is not None else []
+    found: list[Span] = []
+    matched_any = False
+    for child in node.children:
+        evidence = _match(child, doc, start, end)
+        if evidence is None:
+            if node.op == "all":
+                return None
+            continue
+        matched_any = True
+        found.extend(evidence)
+    return found if (node.op == "all" or matched_any) else None
+
+
+def _windows(rule: Rule, doc: _Doc) -> list[tuple[int, int, list[Span]]]:
+    """For `within = N`: per paragraph, the first window of N words holding every item."""
+    assert rule.within is not None
+    required = [c for c in rule.condition.children if not (isinstance(c, Node) and c.op == "not")]
+    excluded = [c for c in rule.condition.children if isinstance(c, Node) and c.op == "not"]
+    out = []
+    for p_start, p_end in doc.paragraphs():
+        events = []
+        for i, item in enumerate(required):
+            leaves = [item] if isinstance(item, Leaf) else list(item.children)
+            for leaf in leaves:
+                assert isinstance(leaf, Leaf)
+                for span in doc.spans(leaf):
+                    if span.start >= p_start and span.end <= p_end:
+                        events.append((doc.word_index(span.start), i, span))
+        events.sort(key=lambda e: (e[0], e[2].start))
+        counts: dict[int, int] = {}
+        left = 0
+        for right, (position, item_index, _) in enumerate(events):
+            counts[item_index] = counts.get(item_index, 0) + 1
+            while position - events[left][0] >= rule.within:
+                counts[events[left][1]] -= 1
+                if not counts[events[left][1]]:
+                    del counts[events[left][1]]
+                left += 1
+            if len(counts) == len(required):
+                window = [e[2] for e in events[left : right + 1]]
+                start, end = window[0].start, max(s.end for s in window)
+                if all(_match(x, doc, start, end) is not None for x in excluded):
+                    out.append((start, end, window))
+                    break
+    return out
+
+
 class Watchlist:
-    name: str
-    description: str
-    core: float
-    mention: float
-    rules: tuple[Rule, ...]
-    file: str = ""
+    def __init__(self, rules: RuleSet, finder: EntityFinder | None = None):
+        self.rules = rules
+        self.name = rules.name
+        self.finder = finder
+        self.needs_entities = any(
+            _leaves(r.condition, lambda leaf: leaf.entity is not None) for r in rules.rules
+        )
+        self.prefilter = _prefilter(rules, finder.gazetteer if finder else None)
 
     def __repr__(self) -> str:
-        return f"<Watchlist {self.name} from {self.file}>"
+        return f"<Watchlist {self.name} from {self.rules.file}>"
 
     def classify(self, title: str, text: str) -> Verdict:
-        score = 0.0
-        reasons: list[dict[str, Any]] = []
-        split_cache: dict[str, list[str]] = {}
-        fired_type: tuple[float, str] | None = None
-        for rule in self.rules:
-            pieces = split_cache.get(rule.scope)
-            if pieces is None:
-                pieces = split_cache[rule.scope] = units(title, text, rule.scope)
-            terms: list[str] = []
-            evidence: list[str] = []
-            for piece in pieces:
-                found = [p.findall(piece) for p in rule.all]
-                if not all(found) or (rule.none is not None and rule.none.search(piece)):
-                    continue
-                for hits in found:
-                    terms.extend(h for h in hits if h not in terms)
-                if len(evidence) < MAX_SENTENCES:
-                    evidence.append(piece if len(piece) <= 600 else piece[:597] + "...")
-            if not evidence:
-                continue
-            score += rule.weight
-            reasons.append({"rule": rule.name, "weight": rule.weight, "terms": terms, "sentences": evidence})
-            if rule.type and rule.weight > 0 and (fired_type is None or rule.weight > fired_type[0]):
-                fired_type = (rule.weight, rule.type)
-        tier = "core" if score >= self.core else "mention" if score >= self.mention else None
-        return Verdict(
-            flagged=tier is not None,
-            tier=tier,
-            type=fired_type[1] if tier and fired_type else None,
-            score=round(score, 3),
-            reasons=reasons if tier else [],
-        )
-
-
-def parse_watchlist(data: dict[str, Any], path: Path | str) -> Watchlist:
-    problems = Problems(path)
-    check_keys(data, {"name", "description", "tiers", "groups", "rules"}, "", problems)
-    name = data.get("name")
-    if not isinstance(name, str) or not re.match(r"^[a-z0-9][a-z0-9_-]*$", name):
-        problems.add("name", f"expected a lower-case name like 'cpec-security', got {name!r}")
-    tiers = data.get("tiers", {})
-    check_keys(tiers, {"core", "mention"}, "tiers.", problems)
-    core, mention = tiers.get("core"), tiers.get("mention")
-    for key, value in (("core", core), ("mention", mention)):
-        if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
-            problems.add(f"tiers.{key}", f"expected a positive score threshold, got {value!r}")
-    if isinstance(core, int | float) and isinstance(mention, int | float) and mention > core:
-        problems.add("tiers.mention", f"must not exceed tiers.core ({mention} > {core})")
-
-    groups: dict[str, list[str]] = {}
-    for group, terms in data.get("groups", {}).items():
-        if (
-            not isinstance(terms, list)
-            or not terms
-            or not all(isinstance(t, str) and t.strip() for t in terms)
-        ):
-            problems.add(f"groups.{group}", "expected a non-empty list of terms")
-            continue
-        groups[group] = terms
-
-    def resolve(items: Any, key: str) -> list[str] | None:
-        """A list of group names and literal terms (a literal is anything not a group name)."""
-        if isinstance(items, str):
-            items = [items]
-        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
-            problems.add(key, f"expected a group name or a list of terms, got {items!r}")
-            return None
-        out: list[str] = []
-        for item in items:
-            if item.startswith("@"):
-                if item[1:] not in groups:
-                    problems.add(key, f"unknown group {item!r} (defined: {', '.join(groups)})")
-                    return None
-                out.extend(groups[item[1:]])
+        if self.prefilter is not None and not self.prefilter.search(f"{title}\n\n{text}"):
+            return Verdict(False, None, None, 0.0, [])
+        doc = _Doc(title, text, self.rules.mask, self.finder if self.needs_entities else None)
+        score, reasons, by_type = 0.0, [], dict[str, float]()
+        for rule in self.rules.rules:
+            if rule.within is not None:
+                units = _windows(rule, doc)
             else:
-                out.append(item)
-        return out
+                units = []
+                for start, end in doc.units(rule.scope):
+                    spans = _match(rule.condition, doc, start, end)
+                    if spans is not None:
+                        units.append((start, end, spans))
+            if len(units) < rule.min_units:
+                continue
+            spans = [s for _, _, unit_spans in units for s in unit_spans]
+            term_weight = max((s.weight for s in spans), default=1.0)
+            points = round(rule.weight * term_weight * min(len(units), rule.max_units), 3)
+            score += points
+            if rule.type and points > 0:
+                by_type[rule.type] = by_type.get(rule.type, 0.0) + points
+            reasons.append(_reason(rule, points, units, spans, doc))
+        score = round(score, 3)
+        tier = "core" if score >= self.rules.core else "mention" if score >= self.rules.mention else None
+        kind = max(by_type, key=lambda t: by_type[t]) if tier and by_type else None
+        return Verdict(tier is not None, tier, kind, score, reasons)
 
-    rules = []
-    raw_rules = data.get("rules", [])
-    if not isinstance(raw_rules, list) or not raw_rules:
-        problems.add("rules", "expected at least one [[rules]] table")
-        raw_rules = []
-    for i, raw in enumerate(raw_rules):
-        rule_name = raw.get("name", f"#{i + 1}") if isinstance(raw, dict) else f"#{i + 1}"
-        key = f"rules[{rule_name}]"
-        if not isinstance(raw, dict):
-            problems.add(key, "expected a table")
-            continue
-        check_keys(raw, {"name", "all", "none", "scope", "weight", "type"}, f"{key}.", problems)
-        raw_all = raw.get("all")
-        if not isinstance(raw_all, list) or not raw_all:
-            problems.add(f"{key}.all", "expected a list of one or more term lists or @groups")
-            continue
-        patterns = []
-        for j, item in enumerate(raw_all):
-            terms = resolve(item, f"{key}.all[{j}]")
-            if terms is not None:
-                patterns.append(compile_terms(terms))
-        none_terms = resolve(raw.get("none", []), f"{key}.none")
-        scope = raw.get("scope", "sentence")
-        if scope not in SCOPES:
-            problems.add(f"{key}.scope", f"expected one of {', '.join(SCOPES)}, got {scope!r}")
-        weight = raw.get("weight", 1)
-        if not isinstance(weight, int | float) or isinstance(weight, bool):
-            problems.add(f"{key}.weight", f"expected a number, got {weight!r}")
-        rule_type = raw.get("type")
-        if rule_type is not None and rule_type not in TYPES:
-            problems.add(f"{key}.type", f"expected one of {', '.join(TYPES)}, got {rule_type!r}")
-        if len(patterns) == len(raw_all) and all(patterns):
-            rules.append(
-                Rule(
-                    name=rule_name,
-                    all=tuple(p for p in patterns if p),
-                    none=compile_terms(none_terms) if none_terms else None,
-                    scope=scope,
-                    weight=float(weight) if isinstance(weight, int | float) else 0.0,
-                    type=rule_type,
-                )
+
+def _reason(
+    rule: Rule, points: float, units: list[tuple[int, int, list[Span]]], spans: list[Span], doc: _Doc
+) -> dict[str, Any]:
+    evidence: list[str] = []
+    for start, end, unit_spans in units:
+        text = doc.full[start:end].strip()
+        if len(text) > MAX_EVIDENCE_CHARS or rule.scope in ("document", "lead"):
+            text = (
+                doc.sentence_around(unit_spans[0].start, unit_spans[0].end)
+                if unit_spans
+                else text[:MAX_EVIDENCE_CHARS]
             )
-    problems.raise_if_any()
-    return Watchlist(
-        name=str(name),
-        description=data.get("description", ""),
-        core=float(core),
-        mention=float(mention),
-        rules=tuple(rules),
-        file=str(path),
-    )
+        if text not in evidence:
+            evidence.append(text)
+        if len(evidence) >= MAX_EVIDENCE:
+            break
+    terms = list(dict.fromkeys(s.text for s in spans if s.entity is None))
+    entities = list(dict.fromkeys(f"{s.text} ({s.entity})" for s in spans if s.entity is not None))
+    return {
+        "rule": rule.name,
+        "score": points,
+        "units": len(units),
+        "terms": terms,
+        "entities": entities,
+        "sentences": evidence,
+    }
 
 
-def load_watchlists(paths: tuple[Path, ...]) -> list[Watchlist]:
+def _leaves(node: Node | Leaf, test: Any, positive: bool = True) -> list[Leaf]:
+    if isinstance(node, Leaf):
+        return [node] if test(node) else []
+    if node.op == "not":
+        return [] if positive else _leaves(node.children[0], test, positive)
+    return [leaf for child in node.children for leaf in _leaves(child, test, positive)]
+
+
+def _prefilter(rules: RuleSet, gazetteer: Gazetteer | None) -> re.Pattern[str] | None:
+    """A regex every story must match to be worth matching at all, or None when some rule
+    could fire without any term (a rule on statistical entities alone)."""
+    anchors: list[str] = []
+    for rule in rules.rules:
+        if rule.weight <= 0:
+            continue
+        required = [c for c in rule.condition.children if isinstance(c, Leaf)]
+        anchor = None
+        for leaf in required:
+            if leaf.pattern is not None:
+                anchor = leaf.pattern.pattern
+                break
+            if leaf.entity and gazetteer and leaf.entity in gazetteer.labels:
+                anchor = gazetteer.regex(leaf.entity).pattern
+        if anchor is None:
+            any_nodes = [c for c in rule.condition.children if isinstance(c, Node) and c.op == "any"]
+            leaves = [leaf for node in any_nodes[:1] for leaf in node.children if isinstance(leaf, Leaf)]
+            if any_nodes and all(
+                leaf.pattern is not None or (gazetteer and leaf.entity in gazetteer.labels) for leaf in leaves
+            ):
+                anchor = "|".join(
+                    leaf.pattern.pattern if leaf.pattern is not None else gazetteer.regex(leaf.entity).pattern  # type: ignore[union-attr,arg-type]
+                    for leaf in leaves
+                )
+        if anchor is None:
+            return None
+        anchors.append(f"(?:{anchor})")
+    return re.compile("|".join(anchors)) if anchors else None
+
+
+def load_watchlists(
+    paths: tuple[Path, ...], gazetteer_path: Path | None = None, model: str = "auto"
+) -> list[Watchlist]:
     """Every ``*.toml`` watchlist in the given folders or files; one ConfigError for all problems."""
+    gazetteer = load_gazetteer(gazetteer_path) if gazetteer_path else None
+    finder = EntityFinder(gazetteer, model) if gazetteer else None
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
@@ -229,14 +362,17 @@ def load_watchlists(paths: tuple[Path, ...]) -> list[Watchlist]:
     watchlists, problems, names = [], [], set()
     for file in files:
         try:
-            watchlist = parse_watchlist(read_toml(file), file)
+            rules = parse_rules(read_toml(file), file, gazetteer)
         except ConfigError as exc:
             problems.extend(exc.problems)
             continue
-        if watchlist.name in names:
-            problems.append(f"{file}: name: watchlist {watchlist.name!r} is defined twice")
-        names.add(watchlist.name)
-        watchlists.append(watchlist)
+        if rules.name in names:
+            problems.append(f"{file}: name: watchlist {rules.name!r} is defined twice")
+        names.add(rules.name)
+        watchlists.append(Watchlist(rules, finder))
     if problems:
         raise ConfigError(problems)
     return watchlists
+
+
+__all__ = ["NER_LABELS", "Verdict", "Watchlist", "load_watchlists", "split_sentences"]

@@ -10,7 +10,8 @@ from crawler.config import load_config
 from crawler.paths import bundled
 from crawler.seeds import load_sources, parse_source_text, select
 from pipelines.validation import ConfigError
-from pipelines.watchlist import load_watchlists, parse_watchlist
+from pipelines.rules import parse_rules
+from pipelines.watchlist import load_watchlists
 
 GOOD_SEED = """
 id = "x"
@@ -31,7 +32,7 @@ def test_defaults_load_and_bundled_files_are_valid():
     assert [s.id for s in sources] == ["app"]
     assert sources[0].is_article("https://www.app.com.pk/national/chinese-engineers-attacked/")
     assert not sources[0].is_article("https://www.app.com.pk/national/page/2/")
-    assert [w.name for w in load_watchlists(config.watchlist_paths)] == ["cpec-security"]
+    assert [w.name for w in load_watchlists(config.watchlist_paths, config.gazetteer)] == ["cpec-security"]
 
 
 def test_user_file_overrides_only_what_it_sets(tmp_path: Path):
@@ -125,13 +126,17 @@ def test_select_by_name():
         ({"name": "r", "all": ["a"], "scope": "chapter"}, "rules[r].scope: expected one of"),
         ({"name": "r", "all": ["a"], "type": "gossip"}, "rules[r].type: expected one of"),
         ({"name": "r", "all": ["a"], "color": 1}, "rules[r].color: unknown key"),
-        ({"name": "r"}, "rules[r].all: expected a list"),
+        ({"name": "r"}, "rules[r]: needs `all` or `any`"),
+        ({"name": "r", "not": ["x"]}, "rules[r]: needs `all` or `any`: `not` alone"),
+        ({"name": "r", "all": ["Chinese (a|"]}, "rules[r].all[0]: bad term"),
+        ({"name": "r", "all": [{"entity": "PLANET"}]}, "rules[r].all[0]: unknown entity label 'PLANET'"),
+        ({"name": "r", "all": ["a"], "within": 0}, "rules[r].within: expected a number of words"),
     ],
 )
 def test_watchlist_errors_name_file_rule_and_reason(rule, expected):
     data = {"name": "w", "tiers": {"core": 2, "mention": 1}, "groups": {"g": ["x"]}, "rules": [rule]}
     with pytest.raises(ConfigError) as err:
-        parse_watchlist(data, "w.toml")
+        parse_rules(data, "w.toml", None)
     assert f"w.toml: {expected}" in str(err.value)
 
 

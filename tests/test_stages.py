@@ -16,7 +16,8 @@ from crawler.paths import DEMO_SITE
 from pipelines.extract import ExtractionError, choose_date, extract
 from pipelines.store import Store, Validators
 from pipelines.urls import is_private_host, normalize_url
-from pipelines.watchlist import Verdict, parse_watchlist
+from pipelines.rules import parse_rules
+from pipelines.watchlist import Verdict, Watchlist
 
 BASE = "https://news.example"
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -129,7 +130,7 @@ WATCHLIST = {
     },
     "rules": [
         {"name": "harm", "all": ["@who", "@harm"], "weight": 5, "type": "incident"},
-        {"name": "safe", "all": ["@who", "@safe"], "none": "@other", "weight": 2, "type": "measures"},
+        {"name": "safe", "all": ["@who", "@safe"], "not": "@other", "weight": 2, "type": "measures"},
         {"name": "para", "all": ["@who", "kidnap*"], "scope": "paragraph", "weight": 5},
         {"name": "head", "all": ["@harm"], "scope": "title", "weight": 1},
         {"name": "minus", "all": ["cricket"], "scope": "document", "weight": -10},
@@ -138,7 +139,7 @@ WATCHLIST = {
 
 
 def classify(title: str, text: str) -> Verdict:
-    return parse_watchlist(WATCHLIST, "t.toml").classify(title, text)
+    return Watchlist(parse_rules(WATCHLIST, "t.toml", None)).classify(title, text)
 
 
 def test_watchlist_sentence_scope_and_tiers():

@@ -1,0 +1,187 @@
+"""Entities for watchlist rules: a gazetteer through spaCy's EntityRuler, plus the entities of
+a statistical English pipeline when one is installed.
+
+No model is ever downloaded. ``model = "auto"`` uses ``en_core_web_sm`` if that package is
+installed and the gazetteer alone otherwise; pipelines are loaded once per process.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import product
+from pathlib import Path
+from typing import Any
+
+from pipelines.terms import Term, TermError, compile_terms, is_capitals, word_regex
+from pipelines.validation import ConfigError, Problems, check_keys, read_toml
+
+logger = logging.getLogger(__name__)
+
+# Labels a statistical English pipeline (OntoNotes) assigns.
+NER_LABELS = frozenset(
+    [
+        "PERSON",
+        "NORP",
+        "FAC",
+        "ORG",
+        "GPE",
+        "LOC",
+        "PRODUCT",
+        "EVENT",
+        "WORK_OF_ART",
+        "LAW",
+        "LANGUAGE",
+        "DATE",
+        "TIME",
+        "PERCENT",
+        "MONEY",
+        "QUANTITY",
+        "ORDINAL",
+        "CARDINAL",
+    ]
+)
+MAX_CHARS = 100_000  # longer texts are cut for entity search (a story is a few thousand)
+_LABEL = re.compile(r"^[A-Z][A-Z0-9_]*$")
+_SPLIT = re.compile(r"([-‐‑–—'’.])")
+
+
+@dataclass(frozen=True)
+class Entity:
+    start: int
+    end: int
+    label: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Gazetteer:
+    """Named lists of terms (CPEC sites, armed groups, security bodies...) found as entities."""
+
+    path: str
+    labels: dict[str, tuple[Term, ...]] = field(default_factory=dict)
+
+    def regex(self, label: str) -> re.Pattern[str]:
+        return compile_terms(list(self.labels[label]))
+
+
+def load_gazetteer(path: Path) -> Gazetteer:
+    data = read_toml(path)
+    problems = Problems(path)
+    labels: dict[str, tuple[Term, ...]] = {}
+    for label, table in data.items():
+        if not _LABEL.match(label):
+            problems.add(label, "labels are capitals, digits and '_', like CPEC_SITE")
+            continue
+        if label in NER_LABELS:
+            problems.add(label, "is a label of the statistical model; choose another name")
+            continue
+        if not isinstance(table, dict):
+            problems.add(label, "expected a table with `terms`")
+            continue
+        check_keys(table, {"description", "terms"}, f"{label}.", problems)
+        terms = table.get("terms")
+        if not isinstance(terms, list) or not terms or not all(isinstance(t, str) for t in terms):
+            problems.add(f"{label}.terms", "expected a non-empty list of strings")
+            continue
+        compiled = []
+        for i, text in enumerate(terms):
+            try:
+                _token_patterns(text, is_capitals(text))
+                compiled.append(Term(text, 1.0, is_capitals(text)))
+            except TermError as exc:
+                problems.add(f"{label}.terms[{i}]", str(exc))
+        labels[label] = tuple(compiled)
+    problems.raise_if_any()
+    return Gazetteer(str(path), labels)
+
+
+def _token_patterns(text: str, case_sensitive: bool) -> list[list[dict[str, Any]]]:
+    """EntityRuler token patterns for one term. A word with punctuation inside ("Diamer-Bhasha",
+    "M-8", "nationals'") may be one token or several, so both shapes are produced."""
+    flags = "" if case_sensitive else "(?i)"
+
+    def token(regex: str) -> dict[str, Any]:
+        return {"TEXT": {"REGEX": f"{flags}^(?:{regex})$"}}
+
+    shapes_per_word = []
+    for word in text.split():
+        shapes = [[token(word_regex(word))]]
+        pieces = [p for p in _SPLIT.split(word) if p]
+        if len(pieces) > 1:
+            split = []
+            for piece in pieces:
+                if _SPLIT.fullmatch(piece):
+                    split.append({"TEXT": {"REGEX": "^[-‐‑–—'’.]$"}, "OP": "?"})
+                else:
+                    split.append(token(word_regex(piece)))
+            shapes.append(split)
+        shapes_per_word.append(shapes)
+    return [[t for shape in combo for t in shape] for combo in product(*shapes_per_word)]
+
+
+class EntityFinder:
+    """Runs the spaCy pipeline (gazetteer EntityRuler, and NER when a model is loaded)."""
+
+    def __init__(self, gazetteer: Gazetteer, model: str = "auto"):
+        self.gazetteer = gazetteer
+        self.model = model
+        self._nlp: Any = None
+        self.statistical = False
+
+    def _pipeline(self) -> Any:
+        if self._nlp is None:
+            self._nlp, self.statistical = _load(self.gazetteer, self.model)
+        return self._nlp
+
+    def find(self, text: str) -> tuple[Entity, ...]:
+        return self._find(text[:MAX_CHARS])
+
+    @lru_cache(maxsize=256)  # noqa: B019 - one finder per process; several watchlists share a text
+    def _find(self, text: str) -> tuple[Entity, ...]:
+        doc = self._pipeline()(text)
+        return tuple(Entity(e.start_char, e.end_char, e.label_, e.text) for e in doc.ents)
+
+
+_PIPELINES: dict[tuple[str, str], tuple[Any, bool]] = {}
+
+
+def _load(gazetteer: Gazetteer, model: str) -> tuple[Any, bool]:
+    """The spaCy pipeline for a model choice, built once per process."""
+    key = (gazetteer.path, model)
+    if key in _PIPELINES:
+        return _PIPELINES[key]
+    import spacy
+
+    name = model
+    if model == "auto":
+        name = "en_core_web_sm" if spacy.util.is_package("en_core_web_sm") else "none"
+    if name == "none":
+        nlp, statistical = spacy.blank("en"), False
+    else:
+        try:
+            nlp = spacy.load(name, exclude=["parser", "tagger", "lemmatizer", "attribute_ruler", "senter"])
+        except OSError as exc:
+            raise ConfigError([f"nlp.model: cannot load spaCy pipeline {name!r}: {exc}"]) from None
+        statistical = "ner" in nlp.pipe_names
+    options = {"overwrite_ents": True, "validate": False}
+    ruler = (
+        nlp.add_pipe("entity_ruler", before="ner", config=options)
+        if statistical
+        else nlp.add_pipe("entity_ruler", config=options)
+    )
+    ruler.add_patterns(  # type: ignore[attr-defined]
+        [
+            {"label": label, "pattern": pattern}
+            for label, terms in gazetteer.labels.items()
+            for term in terms
+            for pattern in _token_patterns(term.text, term.case_sensitive)
+        ]
+    )
+    logger.info(
+        "entity pipeline: %s%s", name, " (statistical NER + gazetteer)" if statistical else " (gazetteer)"
+    )
+    _PIPELINES[key] = (nlp, statistical)
+    return nlp, statistical
