@@ -106,7 +106,9 @@ def evaluate(labels: Path, config_path: Path | None, watchlist: str, as_json: bo
     try:
         examples = read_labelled(labels)
     except ConfigError as exc:
-        raise ConfigFailure(exc) from None
+        raise click.BadParameter(
+            "\n  ".join(["not a labels file:", *exc.problems]), param_hint="LABELS"
+        ) from None
     report = run_evaluation(chosen, examples)
     if as_json:
         click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=1))

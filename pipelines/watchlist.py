@@ -15,6 +15,7 @@ from typing import Any
 
 from pipelines.entities import NER_LABELS, Entity, EntityFinder, Gazetteer, load_gazetteer
 from pipelines.rules import Leaf, Node, Rule, RuleSet, parse_rules
+from pipelines.terms import Prefilter, Term, stems
 from pipelines.validation import ConfigError, read_toml
 
 MAX_EVIDENCE = 3  # sentences kept per rule
@@ -185,7 +186,9 @@ def _weight(leaf: Leaf, text: str) -> float:
 def _match(node: Node | Leaf, doc: _Doc, start: int, end: int) -> list[Span] | None:
     """The evidence spans when the condition holds inside [start, end), else None."""
     if isinstance(node, Leaf):
-        inside = [s for s in doc.spans(node) if s.start >= start and s.end <= end]
+        spans = doc.spans(node)
+        first = bisect.bisect_left(spans, start, key=lambda s: s.start)
+        inside = [s for s in spans[first:] if s.start < end and s.end <= end]
         return inside or None
     if node.op == "not":
         return None if _match(node.children[0], doc, start, end) is not None else []
@@ -294,6 +297,7 @@ def _reason(
             evidence.append(text)
         if len(evidence) >= MAX_EVIDENCE:
             break
+    spans = sorted(spans, key=lambda s: s.start)
     terms = list(dict.fromkeys(s.text for s in spans if s.entity is None))
     entities = list(dict.fromkeys(f"{s.text} ({s.entity})" for s in spans if s.entity is not None))
     return {
@@ -314,35 +318,51 @@ def _leaves(node: Node | Leaf, test: Any, positive: bool = True) -> list[Leaf]:
     return [leaf for child in node.children for leaf in _leaves(child, test, positive)]
 
 
-def _prefilter(rules: RuleSet, gazetteer: Gazetteer | None) -> re.Pattern[str] | None:
-    """A regex every story must match to be worth matching at all, or None when some rule
+def _anchor_terms(leaf: Leaf, gazetteer: Gazetteer | None) -> list[Term] | None:
+    if leaf.pattern is not None:
+        return list(leaf.terms)
+    if leaf.entity and gazetteer and leaf.entity in gazetteer.labels:
+        return list(gazetteer.labels[leaf.entity])
+    return None  # a statistical entity: no terms to look for
+
+
+def _stems(terms: list[Term]) -> set[str]:
+    return {stem for term in terms for stem in stems(term.text)}
+
+
+def _prefilter(rules: RuleSet, gazetteer: Gazetteer | None) -> Prefilter | None:
+    """What every story must contain to be worth matching at all: for each rule that can add
+    to the score, the terms of one condition it cannot fire without. None when some rule
     could fire without any term (a rule on statistical entities alone)."""
-    anchors: list[str] = []
+    anchors: list[Term] = []
     for rule in rules.rules:
         if rule.weight <= 0:
             continue
-        required = [c for c in rule.condition.children if isinstance(c, Leaf)]
-        anchor = None
-        for leaf in required:
-            if leaf.pattern is not None:
-                anchor = leaf.pattern.pattern
-                break
-            if leaf.entity and gazetteer and leaf.entity in gazetteer.labels:
-                anchor = gazetteer.regex(leaf.entity).pattern
-        if anchor is None:
-            any_nodes = [c for c in rule.condition.children if isinstance(c, Node) and c.op == "any"]
-            leaves = [leaf for node in any_nodes[:1] for leaf in node.children if isinstance(leaf, Leaf)]
-            if any_nodes and all(
-                leaf.pattern is not None or (gazetteer and leaf.entity in gazetteer.labels) for leaf in leaves
-            ):
-                anchor = "|".join(
-                    leaf.pattern.pattern if leaf.pattern is not None else gazetteer.regex(leaf.entity).pattern  # type: ignore[union-attr,arg-type]
-                    for leaf in leaves
-                )
-        if anchor is None:
+        candidates = [c for c in rule.condition.children if isinstance(c, Leaf)]
+        candidates += [
+            c
+            for c in rule.condition.children
+            if isinstance(c, Node) and c.op in ("any", "all") and all(isinstance(g, Leaf) for g in c.children)
+        ]
+        # Of the conditions the rule needs, anchor on the one with the fewest distinct word
+        # beginnings: "Chinese ..." lets far fewer ordinary stories through than "attack*".
+        chosen = None
+        for candidate in candidates:
+            leaves = (
+                [candidate]
+                if isinstance(candidate, Leaf)
+                else [g for g in candidate.children if isinstance(g, Leaf)]
+            )
+            found = [_anchor_terms(leaf, gazetteer) for leaf in leaves]
+            if all(f is not None for f in found):
+                terms = [t for f in found if f for t in f]
+                if chosen is None or len(_stems(terms)) < len(_stems(chosen)):
+                    chosen = terms
+        if chosen is None:
             return None
-        anchors.append(f"(?:{anchor})")
-    return re.compile("|".join(anchors)) if anchors else None
+        anchors.extend(chosen)
+    prefilter = Prefilter(anchors) if anchors else None
+    return prefilter if prefilter and prefilter.usable else None
 
 
 def load_watchlists(

@@ -9,8 +9,8 @@ import pytest
 from crawler.config import load_config
 from crawler.paths import bundled
 from crawler.seeds import load_sources, parse_source_text, select
-from pipelines.validation import ConfigError
 from pipelines.rules import parse_rules
+from pipelines.validation import ConfigError
 from pipelines.watchlist import load_watchlists
 
 GOOD_SEED = """

@@ -16,8 +16,7 @@ from crawler.paths import DEMO_SITE
 from pipelines.extract import ExtractionError, choose_date, extract
 from pipelines.store import Store, Validators
 from pipelines.urls import is_private_host, normalize_url
-from pipelines.rules import parse_rules
-from pipelines.watchlist import Verdict, Watchlist
+from pipelines.watchlist import Verdict
 
 BASE = "https://news.example"
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -117,51 +116,6 @@ def test_offsite_canonical_is_ignored():
     )
     story = extract(html, BASE + "/news/1/", fetched_at=NOW, allowed_domains=("news.example",))
     assert story.url == BASE + "/news/1/"
-
-
-WATCHLIST = {
-    "name": "t",
-    "tiers": {"core": 5, "mention": 2},
-    "groups": {
-        "who": ["Chinese national*", "CPEC"],
-        "harm": ["attack*"],
-        "safe": ["security"],
-        "other": ["security of supply"],
-    },
-    "rules": [
-        {"name": "harm", "all": ["@who", "@harm"], "weight": 5, "type": "incident"},
-        {"name": "safe", "all": ["@who", "@safe"], "not": "@other", "weight": 2, "type": "measures"},
-        {"name": "para", "all": ["@who", "kidnap*"], "scope": "paragraph", "weight": 5},
-        {"name": "head", "all": ["@harm"], "scope": "title", "weight": 1},
-        {"name": "minus", "all": ["cricket"], "scope": "document", "weight": -10},
-    ],
-}
-
-
-def classify(title: str, text: str) -> Verdict:
-    return Watchlist(parse_rules(WATCHLIST, "t.toml", None)).classify(title, text)
-
-
-def test_watchlist_sentence_scope_and_tiers():
-    v = classify("News", "Two Chinese nationals were attacked in Karachi. Police arrived.")
-    assert (v.flagged, v.tier, v.type, v.score) == (True, "core", "incident", 5)
-    assert v.reasons[0]["terms"] == ["Chinese nationals", "attacked"]
-    assert v.reasons[0]["sentences"] == ["Two Chinese nationals were attacked in Karachi."]
-    # The same words in different sentences do not fire a sentence rule.
-    assert not classify("News", "Chinese nationals visited. Later, an attack happened elsewhere.").flagged
-
-
-def test_watchlist_exclusion_case_and_negative_weight():
-    assert classify("x", "CPEC ensures security of supply for industry.").flagged is False
-    assert classify("x", "CPEC projects get more security.").tier == "mention"
-    assert classify("x", "cpec projects get more security.").flagged is False  # CPEC is case-sensitive
-    assert classify("x", "Chinese nationals attacked. A cricket match went on.").flagged is False
-
-
-def test_watchlist_paragraph_and_title_scope():
-    v = classify("Attack reported", "Gunmen came. They kidnapped two Chinese nationals.\nOther news.")
-    assert {r["rule"] for r in v.reasons} == {"para", "head"}
-    assert v.score == 6
 
 
 def test_store_add_alias_failure_and_validators(tmp_path: Path):

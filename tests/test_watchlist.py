@@ -1,0 +1,234 @@
+"""The rule language, operator by operator, with gazetteer and statistical entities."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipelines.entities import EntityFinder, Gazetteer, load_gazetteer
+from pipelines.rules import parse_rules
+from pipelines.terms import Term
+from pipelines.watchlist import Watchlist, split_sentences
+
+GROUPS = {
+    "who": ["Chinese (national|citizen|engineer|worker)*", "CPEC"],
+    "harm": ["attack*", "kidnap*", {"term": "massacre", "weight": 2}],
+    "safe": ["security", "SOP*"],
+}
+
+
+def watchlist(
+    *rules: dict[str, Any],
+    mask: list[str] | None = None,
+    finder: EntityFinder | None = None,
+    gazetteer: Gazetteer | None = None,
+) -> Watchlist:
+    data: dict[str, Any] = {
+        "name": "t",
+        "tiers": {"core": 4, "mention": 2},
+        "groups": GROUPS,
+        "rules": list(rules),
+    }
+    if mask:
+        data["mask"] = {"terms": mask}
+    return Watchlist(parse_rules(data, "t.toml", gazetteer or (finder.gazetteer if finder else None)), finder)
+
+
+def test_terms_wildcards_alternatives_hyphens_and_case():
+    w = watchlist({"name": "r", "all": ["@who", "@harm"], "weight": 4})
+    assert w.classify("", "Chinese engineers were attacked.").flagged
+    assert w.classify("", "Two Chinese citizens kidnapped.").flagged
+    assert not w.classify("", "Chinese food was attacked by critics? No: Chinese cuisine.").flagged
+    assert w.classify("", "An attack on CPEC.").flagged
+    assert not w.classify("", "An attack on cpec.").flagged  # capitals: case-sensitive
+    hyphen = watchlist({"name": "r", "all": ["Diamer-Bhasha", "@harm"], "weight": 4})
+    assert hyphen.classify("", "Diamer Bhasha dam attacked.").flagged
+    assert hyphen.classify("", "Diamer–Bhasha dam attacked.").flagged
+
+
+def test_sentence_paragraph_title_lead_document_scopes():
+    text = "Chinese nationals arrived in Karachi. Police reported an attack elsewhere.\nSecond paragraph."
+    by_scope = {
+        scope: watchlist({"name": "r", "all": ["@who", "@harm"], "scope": scope, "weight": 4}).classify(
+            "News", text
+        )
+        for scope in ("sentence", "paragraph", "lead", "document")
+    }
+    assert not by_scope["sentence"].flagged
+    assert by_scope["paragraph"].flagged and by_scope["lead"].flagged and by_scope["document"].flagged
+    title = watchlist({"name": "r", "all": ["@harm"], "scope": "title", "weight": 4})
+    assert title.classify("Convoy attacked", "Nothing here.").flagged
+    assert not title.classify("Convoy news", "It was attacked.").flagged
+
+
+def test_any_not_and_nested_conditions():
+    w = watchlist(
+        {
+            "name": "r",
+            "all": ["@who"],
+            "any": ["@harm", "@safe"],
+            "not": ["security of supply", {"all": ["abroad", "Chinese"]}],
+            "weight": 4,
+        }
+    )
+    assert w.classify("", "Security for Chinese workers was raised.").flagged
+    assert not w.classify("", "CPEC ensures security of supply.").flagged
+    assert not w.classify("", "Chinese nationals abroad were attacked.").flagged
+    assert not w.classify("", "Chinese nationals visited.").flagged
+
+
+def test_within_words_is_proximity_inside_a_paragraph():
+    w = watchlist({"name": "r", "all": ["@who", "@harm"], "within": 5, "weight": 4})
+    assert w.classify("", "Gunmen attacked two Chinese engineers today.").flagged
+    far = "Chinese engineers visited the new plant on Monday where later that week an attack happened."
+    assert not w.classify("", far).flagged
+    assert not w.classify("", "Chinese engineers came.\nAn attack followed.").flagged
+
+
+def test_mask_hides_another_sense_but_not_the_rest_of_the_story():
+    w = watchlist(
+        {"name": "r", "all": ["@who", "@safe"], "scope": "document", "weight": 4}, mask=["energy security"]
+    )
+    assert not w.classify("", "CPEC improves energy security.").flagged
+    assert w.classify("", "CPEC improves energy security. Security of CPEC sites was reviewed.").flagged
+
+
+def test_weights_units_tiers_types_and_negative_rules():
+    w = watchlist(
+        {"name": "harm", "all": ["@who", "@harm"], "weight": 2, "type": "incident"},
+        {"name": "safe", "all": ["@who", "@safe"], "weight": 1, "type": "measures", "max_units": 3},
+        {"name": "sport", "all": ["cricket"], "scope": "document", "weight": -10},
+    )
+    mention = w.classify("", "Chinese workers were attacked.")
+    assert (mention.tier, mention.type, mention.score) == ("mention", "incident", 2.0)
+    weighted = w.classify("", "A massacre of Chinese workers.")  # term weight 2 doubles the rule
+    assert (weighted.tier, weighted.score) == ("core", 4.0)
+    repeated = w.classify("", "CPEC security. CPEC security again. CPEC SOPs. CPEC security once more.")
+    assert repeated.score == 3.0 and repeated.type == "measures"
+    assert not w.classify("", "Chinese workers attacked during cricket.").flagged
+    needs_two = watchlist({"name": "r", "all": ["@who", "@harm"], "weight": 4, "min_units": 2})
+    assert not needs_two.classify("", "Chinese workers attacked.").flagged
+    assert needs_two.classify("", "Chinese workers attacked. Another attack on Chinese nationals.").flagged
+
+
+def test_reasons_name_rules_terms_and_sentences():
+    w = watchlist({"name": "harm", "all": ["@who", "@harm"], "weight": 4, "type": "incident"})
+    verdict = w.classify("Headline", "Police said. Gunmen attacked Chinese engineers near Besham. More.")
+    assert verdict.reasons == [
+        {
+            "rule": "harm",
+            "score": 4.0,
+            "units": 1,
+            "terms": ["attacked", "Chinese engineers"],
+            "entities": [],
+            "sentences": ["Gunmen attacked Chinese engineers near Besham."],
+        }
+    ]
+
+
+def test_sentence_splitting_keeps_abbreviations_and_initials():
+    text = "Lt. Gen. Khan met Mr. M. Ali at 5 p.m. on Jan. 5. The talks ended."
+    assert [text[s:e] for s, e in split_sentences(text, 0, len(text))] == [
+        "Lt. Gen. Khan met Mr. M. Ali at 5 p.m. on Jan. 5.",
+        "The talks ended.",
+    ]
+
+
+def test_prefilter_skips_ordinary_news():
+    w = watchlist({"name": "r", "all": ["@who", "@harm"], "weight": 4})
+    assert w.prefilter is not None
+    assert not w.prefilter.search("Pakistan beat New Zealand by seven wickets in the second T20I.")
+    assert w.prefilter.search("Gunmen ATTACKED the convoy")  # the rule needs a @harm term: its anchor
+    assert not w.prefilter.search("Chinese engineers arrived")  # so this cannot fire it
+    assert not w.classify("", "Chinese engineers arrived").flagged
+
+
+@pytest.fixture(scope="module")
+def gazetteer() -> Gazetteer:
+    return Gazetteer(
+        "test",
+        {
+            "CPEC_SITE": (Term("Gwadar"), Term("Diamer-Bhasha"), Term("M-8")),
+            "ARMED_GROUP": (Term("BLA", case_sensitive=True),),
+        },
+    )
+
+
+def test_gazetteer_entities_through_spacy(gazetteer):
+    finder = EntityFinder(gazetteer, "none")
+    w = watchlist({"name": "r", "all": ["entity:CPEC_SITE", "@harm"], "weight": 4}, finder=finder)
+    verdict = w.classify("", "Militants attacked a convoy on the M-8 near Gwadar.")
+    assert verdict.flagged
+    assert verdict.reasons[0]["entities"] == ["M-8 (CPEC_SITE)", "Gwadar (CPEC_SITE)"]
+    assert w.classify("", "Diamer Bhasha site attacked.").flagged
+    assert not w.classify("", "Militants attacked a checkpost in Bannu.").flagged
+    groups = watchlist({"name": "r", "all": ["entity:ARMED_GROUP", "@who"], "weight": 4}, finder=finder)
+    assert groups.classify("", "The BLA threatened Chinese workers.").flagged
+    assert not groups.classify("", "The bla threatened Chinese workers.").flagged
+    assert finder.statistical is False
+
+
+def test_bundled_gazetteer_loads_and_every_term_is_found_by_the_entity_ruler():
+    gazetteer = load_gazetteer(Path(__file__).resolve().parent.parent / "config" / "gazetteer.toml")
+    finder = EntityFinder(gazetteer, "none")
+    for label, terms in gazetteer.labels.items():
+        for term in terms:
+            if "(" in term.text:
+                continue
+            found = finder.find(f"They spoke of {term.text} yesterday.")
+            assert any(e.label == label for e in found), (label, term.text)
+
+
+def test_unknown_entity_label_is_a_rule_error(gazetteer):
+    from pipelines.validation import ConfigError
+
+    with pytest.raises(ConfigError, match=r"rules\[r\].all\[0\]: unknown entity label 'DAM'"):
+        watchlist({"name": "r", "all": ["entity:DAM"], "weight": 1}, gazetteer=gazetteer)
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory) -> Path:
+    """A statistical NER pipeline trained here, on a few sentences: the real loading path
+    without downloading a model."""
+    import spacy
+    from spacy.training import Example
+
+    nlp = spacy.blank("en")
+    ner = nlp.add_pipe("ner")
+    ner.add_label("GPE")
+    sentences = [
+        ("Officials in Quetta met today.", [(13, 19, "GPE")]),
+        ("The team flew to Quetta again.", [(17, 23, "GPE")]),
+        ("Quetta police reported calm.", [(0, 6, "GPE")]),
+        ("A delegation reached Quetta.", [(21, 27, "GPE")]),
+    ]
+    examples = [Example.from_dict(nlp.make_doc(text), {"entities": ents}) for text, ents in sentences]
+    optimizer = nlp.initialize(lambda: examples)
+    for _ in range(30):
+        nlp.update(examples, sgd=optimizer, drop=0.0)
+    path = tmp_path_factory.mktemp("model") / "tiny_ner"
+    nlp.to_disk(path)
+    return path
+
+
+def test_statistical_entities_when_a_model_is_configured(gazetteer, tiny_model):
+    finder = EntityFinder(gazetteer, str(tiny_model))
+    w = watchlist({"name": "r", "all": ["entity:GPE", "@harm"], "weight": 4}, finder=finder)
+    assert w.prefilter is not None and w.prefilter.search("attacked")  # the terms still prefilter
+    alone = watchlist({"name": "r", "all": ["entity:GPE"], "weight": 4}, finder=finder)
+    assert alone.prefilter is None  # a rule on statistical entities alone cannot be prefiltered
+    verdict = w.classify("", "Gunmen attacked a bus in Quetta.")
+    assert finder.statistical is True
+    assert verdict.flagged and "Quetta (GPE)" in verdict.reasons[0]["entities"]
+    # The gazetteer still wins where both apply.
+    both = watchlist({"name": "r", "all": ["entity:CPEC_SITE", "@harm"], "weight": 4}, finder=finder)
+    assert both.classify("", "Gunmen attacked a bus in Gwadar.").flagged
+
+
+def test_without_a_model_statistical_rules_simply_do_not_fire(gazetteer):
+    w = watchlist(
+        {"name": "r", "all": ["entity:GPE", "@harm"], "weight": 4}, finder=EntityFinder(gazetteer, "none")
+    )
+    assert not w.classify("", "Gunmen attacked a bus in Quetta.").flagged
