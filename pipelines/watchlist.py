@@ -338,7 +338,7 @@ def _prefilter(rules: RuleSet, gazetteer: Gazetteer | None) -> Prefilter | None:
     for rule in rules.rules:
         if rule.weight <= 0:
             continue
-        candidates = [c for c in rule.condition.children if isinstance(c, Leaf)]
+        candidates: list[Node | Leaf] = [c for c in rule.condition.children if isinstance(c, Leaf)]
         candidates += [
             c
             for c in rule.condition.children
