@@ -17,6 +17,7 @@ from tabulate import tabulate
 
 from crawler import __version__
 from crawler.config import Config, load_config
+from crawler.notify import send_alerts
 from crawler.run import EXIT_CONFIG, RunResult, run_once
 from crawler.seeds import Source, load_sources, parse_source_text, select
 from pipelines.store import Store
@@ -167,6 +168,8 @@ def run(config_path: Path | None, db: Path | None, source_names: tuple[str, ...]
         raise ConfigFailure(exc) from None
     result = run_once(config, chosen, watchlists, config.database, trigger="cli")
     print_summary(result)
+    if result.status != "interrupted":
+        send_alerts(config)
     sys.exit(result.exit_code)
 
 
@@ -325,7 +328,7 @@ def demo(keep: Path | None) -> None:
     config_file = folder / "demo.toml"
     config_file.write_text(
         '[storage]\ndatabase = "demo.db"\n[crawl]\npolite = false\nallow_private_addresses = true\n'
-        'contact = "wirewatch demo"\n[log]\nlevel = "WARNING"\n'
+        'contact = "wirewatch demo"\n[log]\nlevel = "WARNING"\n[alerts]\noutbox_dir = "outbox"\n'
     )
     config = _config(config_file, None)
     setup_logging(config.log_level)
@@ -338,6 +341,7 @@ def demo(keep: Path | None) -> None:
         click.echo(f"serving the sample site at {site.base}; database {config.database}")
         result = run_once(config, [source], watchlists, config.database, trigger="demo")
     print_summary(result)
+    send_alerts(config, digest=True, extra_sources=(source,))
     store = Store(config.database)
     try:
         rows = store.flagged(None, None)
@@ -345,9 +349,10 @@ def demo(keep: Path | None) -> None:
         store.close()
     click.echo("\nflagged stories:")
     _emit(rows, "table", ["id", "tier", "type", "score", "title"])
-    click.echo(f"\nexplore it: sqlite3 {config.database} 'SELECT id, published_at, title FROM articles'")
+    click.echo(f"\nalert emails (.eml files): {config.alerts.outbox_dir}")
+    click.echo(f"explore it: sqlite3 {config.database} 'SELECT id, published_at, title FROM articles'")
     sys.exit(result.exit_code)
 
 
 # The watchlist commands live in their own module and register themselves on `main`.
-from crawler import cli_watch  # noqa: E402, F401
+from crawler import cli_alerts, cli_watch  # noqa: E402, F401

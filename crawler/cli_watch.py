@@ -148,7 +148,7 @@ def rescore(config_path: Path | None, db: Path | None, watchlist: str | None, si
     watchlists = _chosen(config_path, watchlist)
     store = Store(config.database)
     try:
-        changes = store.rescore(watchlists, _since(since))
+        changes = store.rescore(watchlists, _since(since), config.alerts)
     finally:
         store.close()
     for name, counts in changes.items():

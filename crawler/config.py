@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from crawler import __version__
 from crawler.paths import bundled
+from pipelines.alerts import AlertPolicy, policy_from_config
 from pipelines.validation import Problems, check_keys, parse_duration, read_toml
 
 DEFAULTS_FILE = bundled("config") / "wirewatch.toml"
@@ -44,6 +45,7 @@ class Config:
     max_age: timedelta
     crawl: CrawlSettings
     log_level: str
+    alerts: AlertPolicy
 
 
 # Expected type of every key of the defaults file; a user's value must match it.
@@ -65,6 +67,18 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
         "allow_private_addresses": bool,
     },
     "log": {"level": str},
+    "alerts": {
+        "routes": list,
+        "sender": str,
+        "timezone": str,
+        "max_age": str,
+        "quiet_hours": str,
+        "retry_backoff": str,
+        "max_backoff": str,
+        "max_attempts": int,
+        "outbox_dir": str,
+        "smtp": dict,
+    },
 }
 
 
@@ -86,6 +100,8 @@ def _merge(base: dict[str, Any], user: dict[str, Any], problems: Problems) -> di
                 problems.add(f"{section}.{key}", f"expected a number, got {value!r}")
             elif not isinstance(value, expected):
                 problems.add(f"{section}.{key}", f"wrong type {type(value).__name__}: {value!r}")
+            elif isinstance(value, dict):  # a sub-table such as [alerts.smtp]: key by key
+                merged[section][key] = {**merged[section].get(key, {}), **value}
             else:
                 merged[section][key] = value
     return merged
@@ -139,6 +155,9 @@ def load_config(path: Path | None = None, database: Path | None = None) -> Confi
     source_paths = _paths(values["sources"]["paths"], user_dir, "sources.paths", problems)
     watchlist_paths = _paths(values["watchlists"]["paths"], user_dir, "watchlists.paths", problems)
     gazetteer = _paths([values["watchlists"]["gazetteer"]], user_dir, "watchlists.gazetteer", problems)
+    alerts = policy_from_config(values["alerts"], problems)
+    if "outbox_dir" in user.get("alerts", {}) and not Path(alerts.outbox_dir).is_absolute():
+        alerts = replace(alerts, outbox_dir=str(user_dir / alerts.outbox_dir))
     if not values["watchlists"]["gazetteer"]:
         gazetteer = (bundled("config") / "gazetteer.toml",)
     problems.raise_if_any()
@@ -159,4 +178,5 @@ def load_config(path: Path | None = None, database: Path | None = None) -> Confi
         max_age=max_age,
         crawl=CrawlSettings(**crawl),
         log_level=level,
+        alerts=alerts,
     )

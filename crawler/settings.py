@@ -70,4 +70,5 @@ def crawl_settings(
         "WIREWATCH_WATCHLISTS": watchlists,
         "WIREWATCH_DB": str(database),
         "WIREWATCH_ALLOW_PRIVATE": crawl.allow_private_addresses,
+        "WIREWATCH_ALERTS": config.alerts,
     }

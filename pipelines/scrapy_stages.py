@@ -72,6 +72,7 @@ class StoreStage:
         self.stats = crawler.stats
         self.source = crawler.settings["WIREWATCH_SOURCE"]
         self.path = crawler.settings["WIREWATCH_DB"]
+        self.alerts = crawler.settings["WIREWATCH_ALERTS"]
         self.store: Store | None = None
 
     @classmethod
@@ -94,7 +95,7 @@ class StoreStage:
             self.stats.inc_value("wirewatch/store/failures")
             raise DropItem(f"extraction failed for {item.url}: {item.error}")
         article_id = self.store.add_story(
-            self.source.id, item.story, item.verdicts, item.fetched_at, item.url
+            self.source.id, item.story, item.verdicts, item.fetched_at, item.url, self.alerts
         )
         if article_id is None:
             self.stats.inc_value("wirewatch/store/duplicates")

@@ -17,6 +17,8 @@ from typing import Any
 
 import sqlite_utils
 
+from pipelines import outbox
+from pipelines.alerts import AlertPolicy, plan
 from pipelines.dates import iso_utc
 from pipelines.extract import Story
 from pipelines.urls import normalize_url
@@ -122,6 +124,11 @@ class Validators:
     children: tuple[str, ...] = ()  # sub-sitemaps of a sitemap index that were followed
 
 
+@MIGRATIONS(name="0003_alerts")
+def _alerts(db: sqlite_utils.Database) -> None:
+    db.executescript(outbox.SCHEMA)
+
+
 def now_iso() -> str:
     return iso_utc(datetime.now(UTC))
 
@@ -176,6 +183,7 @@ class Store:
         verdicts: dict[str, Verdict],
         fetched_at: datetime,
         requested_url: str,
+        policy: AlertPolicy | None = None,
     ) -> int | None:
         """Store a story, its aliases and its flags in one transaction.
 
@@ -207,7 +215,7 @@ class Store:
                 article_id = cursor.lastrowid
                 assert article_id is not None, "INSERT sets lastrowid"
                 new = True
-                self._write_flags(article_id, verdicts)
+                self._write_flags(article_id, verdicts, story.published_at, policy)
             if requested_url != story.url:
                 db.execute(
                     "INSERT OR IGNORE INTO url_aliases (url, article_id) VALUES (?, ?)",
@@ -215,8 +223,18 @@ class Store:
                 )
         return article_id if new else None
 
-    def _write_flags(self, article_id: int, verdicts: dict[str, Verdict]) -> None:
+    def _write_flags(
+        self,
+        article_id: int,
+        verdicts: dict[str, Verdict],
+        published: datetime | None = None,
+        policy: AlertPolicy | None = None,
+    ) -> None:
+        """Flags and the alerts they call for, in the caller's transaction: an alert exists
+        exactly when its flag was committed."""
         stamp = now_iso()
+        if policy is not None:
+            outbox.queue(self.db, article_id, plan(policy, verdicts, published, datetime.now(UTC)), policy)
         for watchlist, verdict in verdicts.items():
             if verdict.flagged:
                 self.db.execute(
@@ -269,7 +287,9 @@ class Store:
                     [url, v.etag, v.last_modified, json.dumps(list(v.children)), stamp],
                 )
 
-    def rescore(self, watchlists: list[Any], since: datetime | None) -> dict[str, dict[str, int]]:
+    def rescore(
+        self, watchlists: list[Any], since: datetime | None, policy: AlertPolicy | None = None
+    ) -> dict[str, dict[str, int]]:
         """Classify stored stories again and bring their flags in line, in batches."""
         changes = {
             w.name: {"stories": 0, "new": 0, "changed": 0, "removed": 0, "unchanged": 0} for w in watchlists
@@ -277,10 +297,12 @@ class Store:
         where, params = (
             ("WHERE coalesce(published_at, fetched_at) >= ?", [iso_utc(since)]) if since else ("", [])
         )
-        cursor = self.db.conn.execute(f"SELECT id, title, text FROM articles {where} ORDER BY id", params)
+        cursor = self.db.conn.execute(
+            f"SELECT id, title, text, published_at FROM articles {where} ORDER BY id", params
+        )
         while batch := cursor.fetchmany(500):
             with self.write():
-                for article_id, title, text in batch:
+                for article_id, title, text, published_at in batch:
                     current = {
                         row[0]: (row[1], row[2], row[3])
                         for row in self.db.execute(
@@ -304,7 +326,8 @@ class Store:
                             else "changed"
                         )
                         counts[key] += 1
-                    self._write_flags(article_id, verdicts)
+                    published = datetime.fromisoformat(published_at) if published_at else None
+                    self._write_flags(article_id, verdicts, published, policy)
         return changes
 
     def article(self, id_or_url: str) -> dict[str, Any] | None:

@@ -15,10 +15,18 @@ from conftest import demo_seed, run_cli
 from crawler.cli import main
 
 
-@pytest.mark.parametrize("name", sorted(main.commands))
+def _commands(group: click.Group, prefix: str = "") -> dict[str, click.Command]:
+    out = {}
+    for name, command in group.commands.items():
+        out[prefix + name] = command
+        if isinstance(command, click.Group):
+            out.update(_commands(command, f"{prefix}{name} "))
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(_commands(main)))
 def test_every_command_has_help_with_an_example(name):
-    command = main.commands[name]
-    assert isinstance(command, click.Command)
+    command = _commands(main)[name]
     assert command.help and "Example:" in command.help, name
 
 
