@@ -46,8 +46,9 @@ class Workspace:
     def run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         return run_cli("run", "--config", str(self.config), *args, timeout=timeout)
 
-    def cli(self, command: str, *args: str) -> subprocess.CompletedProcess[str]:
-        return run_cli(command, "--config", str(self.config), *args)
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """A command with this workspace's config, e.g. ``cli("alerts", "send")``."""
+        return run_cli(*args, "--config", str(self.config))
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         conn = sqlite3.connect(self.db)
