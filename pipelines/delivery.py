@@ -102,9 +102,13 @@ class SmtpTransport:
                 temporary=True,
                 connection=True,
             ) from None
-        except (OSError, smtplib.SMTPException) as exc:
+        except OSError as exc:
             raise DeliveryError(
                 f"cannot reach SMTP server {self.server}: {exc}", temporary=True, connection=True
+            ) from None
+        except smtplib.SMTPException as exc:
+            raise DeliveryError(
+                f"SMTP server {self.server}: {exc}", temporary=True, connection=True
             ) from None
         return conn
 

@@ -317,23 +317,43 @@ def test_no_smtp_writes_eml_files(workspace):
     assert message.get_body(("html",)) is not None
 
 
-def test_password_comes_from_the_environment_and_never_reaches_the_output(workspace, smtp):
-    handler, controller = smtp
-    configure(workspace, controller.port)
-    workspace.config.write_text(
-        workspace.config.read_text().replace('security = "none"', 'security = "none"\nusername = "bot"')
+def test_password_comes_from_the_environment_and_never_reaches_the_output(workspace):
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    logins: list[str] = []
+
+    def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+        ok = isinstance(data, LoginPassword) and (data.login, data.password) == (b"bot", b"s3cret-Pa55")
+        logins.append("ok" if ok else "refused")
+        return AuthResult(success=ok)
+
+    handler, port = Handler(), free_port()
+    controller = Controller(
+        handler, hostname="127.0.0.1", port=port, authenticator=authenticator, auth_require_tls=False
     )
-    store = Store(workspace.db)
-    _flag(store, workspace, "Chinese engineers attacked", "Gunmen attacked Chinese engineers.")
-    store.close()
-    result = workspace.cli("alerts", "send")  # WIREWATCH_SMTP_PASSWORD is not set
-    assert result.returncode == 4 and "WIREWATCH_SMTP_PASSWORD is not set" in result.stderr
-    env = {**os.environ, "WIREWATCH_SMTP_PASSWORD": "s3cret-Pa55"}
-    result = subprocess.run(
-        [*WIREWATCH, "alerts", "send", "--config", str(workspace.config)],
-        capture_output=True,
-        text=True,
-        env=env,
-    )
+    controller.start()
+    try:
+        configure(workspace, port)
+        workspace.config.write_text(
+            workspace.config.read_text().replace('security = "none"', 'security = "none"\nusername = "bot"')
+        )
+        store = Store(workspace.db)
+        _flag(store, workspace, "Chinese engineers attacked", "Gunmen attacked Chinese engineers.")
+        store.close()
+        result = workspace.cli("alerts", "send")  # WIREWATCH_SMTP_PASSWORD is not set
+        assert result.returncode == 4 and "WIREWATCH_SMTP_PASSWORD is not set" in result.stderr
+        assert not handler.received and not logins
+        env = {
+            **os.environ,
+            "WIREWATCH_SMTP_PASSWORD": "s3cret-Pa55",
+            "WIREWATCH_CONFIG": str(workspace.config),
+        }
+        time.sleep(1.1)
+        result = subprocess.run([*WIREWATCH, "alerts", "send"], capture_output=True, text=True, env=env)
+        assert result.returncode == 0, result.stderr
+    finally:
+        controller.stop()
+    assert logins == ["ok"]
+    assert sorted(r.rcpt[0] for r in handler.received) == sorted(RECIPIENTS)
     assert "s3cret-Pa55" not in result.stdout + result.stderr
     assert "s3cret-Pa55" not in Path(workspace.config).read_text()
