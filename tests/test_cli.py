@@ -97,6 +97,7 @@ def test_demo_runs_end_to_end(tmp_path: Path):
     assert "flagged stories:" in result.stdout
     assert "Besham" in result.stdout
     assert (tmp_path / "demo.db").exists()
+    assert "alerts: " in result.stderr and list((tmp_path / "outbox").glob("*.eml"))
 
 
 def test_wheel_carries_the_bundled_config_and_seeds(tmp_path: Path):
