@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pipelines.validation import ConfigError, Problems, check_keys, parse_duration, read_toml
+from pipelines.validation import ConfigError, Problems, check_keys, parse_duration, read_toml, toml_files
 
 
 @dataclass(frozen=True)
@@ -222,24 +222,12 @@ def parse_source_text(text: str, path: Path | str) -> Source:
     return parse_source(data, path)
 
 
-def seed_files(paths: tuple[Path, ...]) -> list[Path]:
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            files.extend(sorted(path.glob("*.toml")))
-        elif path.exists():
-            files.append(path)
-        else:
-            raise ConfigError([f"{path}: seed folder or file does not exist"])
-    return files
-
-
 def load_sources(paths: tuple[Path, ...]) -> list[Source]:
     """Load every seed file; raise one ConfigError listing the problems of all of them."""
     sources: list[Source] = []
     problems: list[str] = []
     seen: dict[str, str] = {}
-    for file in seed_files(paths):
+    for file in toml_files(paths, "seed"):
         try:
             source = parse_source(read_toml(file), file)
         except ConfigError as exc:

@@ -64,3 +64,16 @@ def check_keys(table: dict[str, Any], allowed: set[str], prefix: str, problems: 
     for key in table:
         if key not in allowed:
             problems.add(f"{prefix}{key}", f"unknown key (expected one of: {', '.join(sorted(allowed))})")
+
+
+def toml_files(paths: tuple[Path, ...], what: str) -> list[Path]:
+    """The ``*.toml`` files of the given folders, and the given files; a missing one is an error."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(path.glob("*.toml")))
+        elif path.exists():
+            files.append(path)
+        else:
+            raise ConfigError([f"{path}: {what} folder or file does not exist"])
+    return files

@@ -16,7 +16,7 @@ from typing import Any
 from pipelines.entities import NER_LABELS, Entity, EntityFinder, Gazetteer, load_gazetteer
 from pipelines.rules import Leaf, Node, Rule, RuleSet, parse_rules
 from pipelines.terms import Prefilter, Term, stems
-from pipelines.validation import ConfigError, read_toml
+from pipelines.validation import ConfigError, read_toml, toml_files
 
 MAX_EVIDENCE = 3  # sentences kept per rule
 MAX_EVIDENCE_CHARS = 400
@@ -371,16 +371,8 @@ def load_watchlists(
     """Every ``*.toml`` watchlist in the given folders or files; one ConfigError for all problems."""
     gazetteer = load_gazetteer(gazetteer_path) if gazetteer_path else None
     finder = EntityFinder(gazetteer, model) if gazetteer else None
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            files.extend(sorted(path.glob("*.toml")))
-        elif path.exists():
-            files.append(path)
-        else:
-            raise ConfigError([f"{path}: watchlist folder or file does not exist"])
     watchlists, problems, names = [], [], set()
-    for file in files:
+    for file in toml_files(paths, "watchlist"):
         try:
             rules = parse_rules(read_toml(file), file, gazetteer)
         except ConfigError as exc:
