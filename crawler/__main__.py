@@ -2,4 +2,6 @@
 
 from crawler.cli import main
 
-main(prog_name="wirewatch")
+# Worker processes are spawned and re-import the main module: only the real entry runs the CLI.
+if __name__ == "__main__":
+    main(prog_name="wirewatch")

@@ -28,6 +28,7 @@ class CrawlSettings:
     retry_times: int
     retry_backoff: float
     allow_private_addresses: bool
+    workers: int
 
     @property
     def resolved_user_agent(self) -> str:
@@ -65,6 +66,7 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
         "retry_times": int,
         "retry_backoff": (int, float),
         "allow_private_addresses": bool,
+        "workers": int,
     },
     "log": {"level": str},
     "alerts": {
@@ -136,6 +138,8 @@ def load_config(path: Path | None = None, database: Path | None = None) -> Confi
     for key in ("download_delay", "download_timeout", "retry_backoff"):
         if crawl[key] < 0:
             problems.add(f"crawl.{key}", f"must not be negative, got {crawl[key]!r}")
+    if crawl["workers"] < 0:
+        problems.add("crawl.workers", f"must be 0 (one per core) or more, got {crawl['workers']!r}")
     for key in ("concurrent_requests_per_domain", "max_page_bytes"):
         if crawl[key] < 1:
             problems.add(f"crawl.{key}", f"must be at least 1, got {crawl[key]!r}")

@@ -17,7 +17,7 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from scrapy.utils.httpobj import urlparse_cached
 
-from crawler.spider import record_error
+from pipelines.scrapy_stages import record_error
 from pipelines.store import Store, Validators
 from pipelines.urls import is_private_host
 

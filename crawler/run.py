@@ -17,6 +17,7 @@ from crawler.config import Config
 from crawler.seeds import Source
 from crawler.settings import crawl_settings
 from crawler.spider import NewsSpider
+from pipelines.analyse import close_all
 from pipelines.store import Store
 from pipelines.watchlist import Watchlist
 
@@ -111,7 +112,10 @@ def run_once(
             crawler, source=source, max_age=config.max_age, max_page_bytes=config.crawl.max_page_bytes
         )
         crawlers.append((source, crawler))
-    process.start()
+    try:
+        process.start()
+    finally:
+        close_all()
 
     results = [
         summarize(source.id, crawler.stats.get_stats() if crawler.stats else {})

@@ -7,6 +7,7 @@ from typing import Any
 
 from crawler.config import Config
 from crawler.seeds import Source
+from pipelines.analyse import WatchlistFiles
 from pipelines.watchlist import Watchlist
 
 
@@ -62,12 +63,15 @@ def crawl_settings(
         },
         "SPIDER_MIDDLEWARES": {"crawler.middlewares.KnownUrlsMiddleware": 600},
         "ITEM_PIPELINES": {
-            "pipelines.scrapy_stages.ExtractStage": 100,
-            "pipelines.scrapy_stages.WatchlistStage": 200,
+            "pipelines.scrapy_stages.AnalyseStage": 100,
             "pipelines.scrapy_stages.StoreStage": 300,
         },
         "WIREWATCH_SOURCE": source,
         "WIREWATCH_WATCHLISTS": watchlists,
+        "WIREWATCH_WATCHLIST_FILES": WatchlistFiles(
+            config.watchlist_paths, config.gazetteer, config.nlp_model
+        ),
+        "WIREWATCH_WORKERS": crawl.workers,
         "WIREWATCH_DB": str(database),
         "WIREWATCH_ALLOW_PRIVATE": crawl.allow_private_addresses,
         "WIREWATCH_ALERTS": config.alerts,

@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 import scrapy
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
-from scrapy.statscollectors import StatsCollector
 from twisted.python.failure import Failure
 
 from crawler.discovery import (
@@ -25,6 +24,7 @@ from crawler.discovery import (
 )
 from crawler.seeds import Listing, Source
 from pipelines.items import ArticlePage
+from pipelines.scrapy_stages import record_error
 from pipelines.urls import normalize_url
 
 logger = logging.getLogger(__name__)
@@ -53,15 +53,6 @@ def describe_failure(failure: Failure) -> str:
     if friendly:
         return f"{friendly} ({text})" if text and len(text) < 200 else friendly
     return f"{name}: {text}" if text else name
-
-
-def record_error(stats: StatsCollector, source: str, url: str, message: str, kind: str) -> None:
-    """Count and keep an error for the run's summary, and log it naming the source."""
-    errors = stats.get_value("wirewatch/errors") or []
-    errors.append(f"{url}: {message}")
-    stats.set_value("wirewatch/errors", errors)
-    stats.inc_value("wirewatch/article_errors" if kind == "article" else "wirewatch/discovery_errors")
-    logger.error("[%s] %s %s: %s", source, kind, url, message)
 
 
 class NewsSpider(scrapy.Spider):

@@ -21,6 +21,7 @@ class ArticlePage:
     # Filled in by the stages:
     story: Story | None = None
     error: str | None = None
+    transient: bool = False  # an error of ours (a dead worker), not of the page
     verdicts: dict[str, Verdict] = field(default_factory=dict)
 
     def __repr__(self) -> str:  # Scrapy logs dropped items; keep the page's HTML out of the log

@@ -1,4 +1,4 @@
-"""Thin Scrapy item pipelines over the pure stages: extract (100) -> watchlists (200) -> store (300)."""
+"""Thin Scrapy item pipelines over the pure stages: analyse (100: extract, watchlists) -> store (300)."""
 
 from __future__ import annotations
 
@@ -7,61 +7,61 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import DropItem
 
-from pipelines.extract import ExtractionError, extract
+from pipelines.analyse import Job, shared_analyser
 from pipelines.items import ArticlePage
 from pipelines.store import Store
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+    from scrapy.statscollectors import StatsCollector
 
 logger = logging.getLogger(__name__)
 
 
-class ExtractStage:
+def record_error(stats: StatsCollector, source: str, url: str, message: str, kind: str) -> None:
+    """Count and keep an error for the run's summary, and log it naming the source."""
+    errors = stats.get_value("wirewatch/errors") or []
+    errors.append(f"{url}: {message}")
+    stats.set_value("wirewatch/errors", errors)
+    stats.inc_value("wirewatch/article_errors" if kind == "article" else "wirewatch/discovery_errors")
+    logger.error("[%s] %s %s: %s", source, kind, url, message)
+
+
+class AnalyseStage:
+    """Extraction and watchlists, in the worker pool (pipelines/analyse.py)."""
+
     def __init__(self, crawler: Crawler):
+        settings = crawler.settings
         self.stats = crawler.stats
-        self.source = crawler.settings["WIREWATCH_SOURCE"]
+        self.source = settings["WIREWATCH_SOURCE"]
+        self.analyser = shared_analyser(
+            settings.getint("WIREWATCH_WORKERS"),
+            settings["WIREWATCH_WATCHLIST_FILES"],
+            settings["WIREWATCH_WATCHLISTS"] or [],
+        )
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> ExtractStage:
+    def from_crawler(cls, crawler: Crawler) -> AnalyseStage:
         return cls(crawler)
 
-    def process_item(self, item: Any) -> Any:
+    async def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticlePage) or item.error:
             return item
-        try:
-            item.story = extract(
-                item.html,
-                item.final_url,
-                fetched_at=item.fetched_at,
-                allowed_domains=self.source.allowed_domains,
-                timezone=self.source.timezone,
-                language=self.source.language,
-                hint_published=item.hint_published,
-                hint_title=item.hint_title,
-            )
-        except ExtractionError as exc:
-            item.error = str(exc)
-            self.stats.inc_value("wirewatch/extract/failed")
-        else:
-            self.stats.inc_value("wirewatch/extract/ok")
-        item.html = ""  # the text is extracted; do not carry the page further
-        return item
-
-
-class WatchlistStage:
-    def __init__(self, crawler: Crawler):
-        self.stats = crawler.stats
-        self.watchlists = crawler.settings["WIREWATCH_WATCHLISTS"] or []
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> WatchlistStage:
-        return cls(crawler)
-
-    def process_item(self, item: Any) -> Any:
-        if isinstance(item, ArticlePage) and item.story is not None:
-            for watchlist in self.watchlists:
-                item.verdicts[watchlist.name] = watchlist.classify(item.story.title, item.story.text)
+        job = Job(
+            item.html,
+            item.final_url,
+            item.fetched_at,
+            self.source.allowed_domains,
+            self.source.timezone,
+            self.source.language,
+            item.hint_published,
+            item.hint_title,
+        )
+        item.html = ""  # the page goes to a worker; do not carry it further
+        result = await self.analyser.run(job)
+        item.story, item.error, item.verdicts = result.story, result.error, result.verdicts
+        item.transient = result.transient
+        self.stats.inc_value("wirewatch/extract/failed" if result.error else "wirewatch/extract/ok")
         return item
 
 
@@ -90,6 +90,9 @@ class StoreStage:
         if not isinstance(item, ArticlePage):
             return item
         assert self.store is not None, "store opened in open_spider"
+        if item.story is None and item.transient:
+            record_error(self.stats, self.source.id, item.url, item.error or "failed", "article")
+            raise DropItem(f"{item.url}: {item.error}; it will be fetched again")
         if item.story is None:
             self.store.record_failure(self.source.id, item.url, item.error or "no story")
             self.stats.inc_value("wirewatch/store/failures")

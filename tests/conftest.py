@@ -80,6 +80,8 @@ def workspace(tmp_path: Path) -> Workspace:
         '[sources]\npaths = ["seeds"]\n'
         "[crawl]\npolite = false\nallow_private_addresses = true\n"
         'contact = "tests@example.org"\ndownload_timeout = 3\nretry_times = 1\nmax_page_bytes = 1_000_000\n'
+        # Extraction in this process: quicker to start. test_run checks the worker pool itself.
+        "workers = 1\n"
     )
     return Workspace(tmp_path, config, tmp_path / "test.db", seeds)
 

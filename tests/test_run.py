@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import signal
+import sqlite3
 import subprocess
 import time
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from conftest import WIREWATCH, demo_seed
 
 from crawler.demo import DemoSite
@@ -40,7 +42,10 @@ def test_first_run_stores_every_recent_story_once(site, workspace, manifest):
     assert old and not any(site.base + a["path"] in rows for a in old)
 
 
-def test_flags_match_the_manifest(site, workspace, manifest):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_flags_match_the_manifest(site, workspace, manifest, workers):
+    """The same flags whether pages are analysed in this process or in a pool of two."""
+    workspace.config.write_text(workspace.config.read_text().replace("workers = 1", f"workers = {workers}"))
     workspace.add_seed("demo", demo_seed(site.base))
     assert workspace.run().returncode == 0
     flagged = {
@@ -156,17 +161,11 @@ def test_killed_run_is_resumed_without_loss_or_duplicates(workspace, manifest):
             stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 60
-        stored = 0
-        while time.monotonic() < deadline and stored < 3:
+        while time.monotonic() < deadline and stored(workspace) < 3:
             time.sleep(0.2)
-            if workspace.db.exists():
-                try:
-                    stored = workspace.query("SELECT count(*) FROM articles")[0][0]
-                except Exception:
-                    stored = 0
         process.send_signal(signal.SIGKILL)
         process.wait(10)
-        assert 3 <= stored < len(recent(manifest))
+        assert 3 <= stored(workspace) < len(recent(manifest))
 
         slow.page_delay = 0
         result = workspace.run()
@@ -177,21 +176,27 @@ def test_killed_run_is_resumed_without_loss_or_duplicates(workspace, manifest):
     assert statuses == ["interrupted", "ok"]
 
 
+def stored(workspace) -> int:
+    """Articles stored so far by a run in progress (0 while it is still creating the schema)."""
+    try:
+        return workspace.query("SELECT count(*) FROM articles")[0][0] if workspace.db.exists() else 0
+    except sqlite3.OperationalError:
+        return 0
+
+
 def test_sigterm_stops_gracefully_and_keeps_what_was_stored(workspace):
     with DemoSite(page_delay=0.5) as slow:
         workspace.add_seed("demo", demo_seed(slow.base))
-        process = subprocess.Popen(
-            [*WIREWATCH, "run", "--config", str(workspace.config)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            time.sleep(0.2)
-            if workspace.db.exists() and workspace.query("SELECT count(*) FROM articles")[0][0] >= 2:
-                break
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(30) == 6
+        log = workspace.root / "run.log"
+        with log.open("w") as output:
+            process = subprocess.Popen(
+                [*WIREWATCH, "run", "--config", str(workspace.config)], stdout=output, stderr=output
+            )
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and stored(workspace) < 2:
+                time.sleep(0.2)
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(30) == 6, log.read_text()
     assert workspace.query("SELECT status FROM runs")[0]["status"] == "interrupted"
     assert workspace.query("SELECT count(*) FROM articles")[0][0] >= 2
 
