@@ -63,9 +63,14 @@ class DemoSite:
     """A threaded HTTP server on 127.0.0.1 and an ephemeral port, serving ``root``."""
 
     def __init__(
-        self, root: Path = DEMO_SITE, routes: dict[str, Route] | None = None, page_delay: float = 0.0
+        self,
+        root: Path = DEMO_SITE,
+        routes: dict[str, Route] | None = None,
+        page_delay: float = 0.0,
+        static: bool = False,
     ):
         self.root = root
+        self.static = static  # files are served as they are (benchmarks): no templating, cheap ETags
         self.routes = routes if routes is not None else {}
         self.page_delay = page_delay  # seconds before each HTML page: a slow site, for tests
         self.slow_lane = threading.Lock()
@@ -138,12 +143,19 @@ class DemoSite:
                 if site.page_delay and file.suffix == ".html":
                     with site.slow_lane:  # one slow page at a time, like an overloaded server
                         time.sleep(site.page_delay)
-                body = render(file.read_text("utf-8"), site.base, site.anchor).encode()
-                etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
+                if site.static:
+                    stat = file.stat()
+                    etag = f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'
+                    modified = datetime.fromtimestamp(stat.st_mtime, UTC)
+                    body = b"" if self.headers.get("If-None-Match") == etag else file.read_bytes()
+                else:
+                    body = render(file.read_text("utf-8"), site.base, site.anchor).encode()
+                    etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
+                    modified = site.anchor
                 headers = {
                     "Content-Type": _FEED_TYPE if "/feed/" in path else _TYPES.get(file.suffix, "text/plain"),
                     "ETag": etag,
-                    "Last-Modified": format_datetime(site.anchor, usegmt=True),
+                    "Last-Modified": format_datetime(modified, usegmt=True),
                 }
                 if self.headers.get("If-None-Match") == etag:
                     self.send(304, b"", {"ETag": etag})

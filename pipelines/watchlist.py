@@ -15,7 +15,7 @@ from typing import Any
 
 from pipelines.entities import NER_LABELS, Entity, EntityFinder, Gazetteer, load_gazetteer
 from pipelines.rules import Leaf, Node, Rule, RuleSet, parse_rules
-from pipelines.terms import Prefilter, Term, stems
+from pipelines.terms import Prefilter, Term
 from pipelines.validation import ConfigError, read_toml, toml_files
 
 MAX_EVIDENCE = 3  # sentences kept per rule
@@ -326,43 +326,27 @@ def _anchor_terms(leaf: Leaf, gazetteer: Gazetteer | None) -> list[Term] | None:
     return None  # a statistical entity: no terms to look for
 
 
-def _stems(terms: list[Term]) -> set[str]:
-    return {stem for term in terms for stem in stems(term.text)}
-
-
 def _prefilter(rules: RuleSet, gazetteer: Gazetteer | None) -> Prefilter | None:
-    """What every story must contain to be worth matching at all: for each rule that can add
-    to the score, the terms of one condition it cannot fire without. None when some rule
-    could fire without any term (a rule on statistical entities alone)."""
-    anchors: list[Term] = []
+    """What a story must contain to be worth matching: for each rule that can add to the
+    score, the terms of every condition it needs (conditions on statistical entities cannot be
+    checked and are left out). None when some rule needs no term at all."""
+    needs: list[list[list[Term]]] = []
     for rule in rules.rules:
         if rule.weight <= 0:
             continue
-        candidates: list[Node | Leaf] = [c for c in rule.condition.children if isinstance(c, Leaf)]
-        candidates += [
-            c
-            for c in rule.condition.children
-            if isinstance(c, Node) and c.op in ("any", "all") and all(isinstance(g, Leaf) for g in c.children)
-        ]
-        # Of the conditions the rule needs, anchor on the one with the fewest distinct word
-        # beginnings: "Chinese ..." lets far fewer ordinary stories through than "attack*".
-        chosen = None
-        for candidate in candidates:
-            leaves = (
-                [candidate]
-                if isinstance(candidate, Leaf)
-                else [g for g in candidate.children if isinstance(g, Leaf)]
-            )
-            found = [_anchor_terms(leaf, gazetteer) for leaf in leaves]
+        conditions = []
+        for child in rule.condition.children:
+            if isinstance(child, Node) and child.op == "not":
+                continue
+            leaves = [child] if isinstance(child, Leaf) else list(child.children)
+            found = [_anchor_terms(leaf, gazetteer) if isinstance(leaf, Leaf) else None for leaf in leaves]
             if all(f is not None for f in found):
-                terms = [t for f in found if f for t in f]
-                if chosen is None or len(_stems(terms)) < len(_stems(chosen)):
-                    chosen = terms
-        if chosen is None:
+                conditions.append([t for f in found if f for t in f])
+        if not conditions:
             return None
-        anchors.extend(chosen)
-    prefilter = Prefilter(anchors) if anchors else None
-    return prefilter if prefilter and prefilter.usable else None
+        needs.append(conditions)
+    prefilter = Prefilter(needs)
+    return prefilter if prefilter.usable else None
 
 
 def load_watchlists(

@@ -140,8 +140,10 @@ def test_prefilter_skips_ordinary_news():
     w = watchlist({"name": "r", "all": ["@who", "@harm"], "weight": 4})
     assert w.prefilter is not None
     assert not w.prefilter.search("Pakistan beat New Zealand by seven wickets in the second T20I.")
-    assert w.prefilter.search("Gunmen ATTACKED the convoy")  # the rule needs a @harm term: its anchor
-    assert not w.prefilter.search("Chinese engineers arrived")  # so this cannot fire it
+    # The rule needs a @who and a @harm term: a story must hold the beginning of one of each.
+    assert w.prefilter.search("Gunmen ATTACKED the convoy of Chinese engineers")
+    assert not w.prefilter.search("Gunmen attacked the convoy")
+    assert not w.prefilter.search("Chinese engineers arrived")
     assert not w.classify("", "Chinese engineers arrived").flagged
 
 
