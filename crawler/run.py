@@ -7,6 +7,7 @@ CLI, the daemon and the tests each give it a process of its own.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,6 +92,7 @@ def run_once(
     trigger: str = "cli",
 ) -> RunResult:
     """Crawl each source once (all in parallel, each with its own politeness) and record it."""
+    began = time.monotonic()
     store = Store(database)
     try:
         run_id = store.start_run(trigger, [s.id for s in sources])
@@ -128,7 +130,7 @@ def run_once(
         status = "partial"
     store = Store(database)
     try:
-        store.finish_run(run_id, status, [asdict(r) for r in results])
+        store.finish_run(run_id, status, [asdict(r) for r in results], time.monotonic() - began)
     finally:
         store.close()
     logger.info("run %d ended: %s", run_id, status)

@@ -343,24 +343,27 @@ class Store:
         assert cursor.lastrowid is not None
         return cursor.lastrowid
 
-    def finish_run(self, run_id: int, status: str, per_source: list[dict[str, Any]]) -> None:
+    def finish_run(
+        self, run_id: int, status: str, per_source: list[dict[str, Any]], duration: float | None = None
+    ) -> None:
+        """Record a run's end; ``duration`` in seconds (default: from started_at, to the second)."""
         with self.write() as db:
             for row in per_source:
                 db.table("run_sources").insert(
                     {**row, "run_id": run_id, "errors": json.dumps(row["errors"], ensure_ascii=False)},
                     replace=True,
                 )
-            self._end(run_id, status)
+            self._end(run_id, status, duration)
 
-    def _end(self, run_id: int, status: str) -> None:
+    def _end(self, run_id: int, status: str, duration: float | None) -> None:
         stamp = now_iso()
         self.db.execute(
             "UPDATE runs SET finished_at = ?, status = ?, "
-            "duration = round((julianday(?) - julianday(started_at)) * 86400, 1) WHERE id = ?",
-            [stamp, status, stamp, run_id],
+            "duration = round(coalesce(?, (julianday(?) - julianday(started_at)) * 86400), 1) WHERE id = ?",
+            [stamp, status, duration, stamp, run_id],
         )
 
-    def mark_timeout(self, run_id: int, message: str) -> None:
+    def mark_timeout(self, run_id: int, message: str, duration: float | None = None) -> None:
         """A run stopped for taking too long: the run and each of its sources say so."""
         with self.write() as db:
             row = db.execute("SELECT sources FROM runs WHERE id = ?", [run_id]).fetchone()
@@ -373,7 +376,7 @@ class Store:
                     "errors = json_insert(errors, '$[#]', ?)",
                     [run_id, source, message, message],
                 )
-            self._end(run_id, "timeout")
+            self._end(run_id, "timeout", duration)
 
     def run_of_process(self, pid: int, since: str) -> dict[str, Any] | None:
         """The run a process of this machine started at or after ``since`` (pids get reused)."""
