@@ -18,7 +18,7 @@ import click
 from tabulate import tabulate
 
 from crawler import __version__
-from crawler.config import Config, load_config
+from crawler.config import Config, check_schedule_sources, load_config
 from crawler.lock import LockHeld, RunLock, lock_path
 from crawler.run import EXIT_CONFIG, EXIT_LOCKED, RunResult, run_once
 from crawler.seeds import Source, load_sources, parse_source_text, select
@@ -317,7 +317,7 @@ def sources(config_path: Path | None, db: Path | None) -> None:
 @main.command()
 @common_options
 def check(config_path: Path | None, db: Path | None) -> None:
-    """Validate the config, every seed file and every watchlist; report all problems.
+    """Validate the config (its schedules too), every seed file and every watchlist; report all problems.
 
     Example: wirewatch check --config /etc/wirewatch/wirewatch.toml
     """
@@ -333,6 +333,11 @@ def check(config_path: Path | None, db: Path | None) -> None:
     ):
         try:
             found[name] = len(loader(paths))
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    if not problems:
+        try:
+            check_schedule_sources(config, [s.id for s in load_sources(config.source_paths)])
         except ConfigError as exc:
             problems.extend(exc.problems)
     if problems:
@@ -387,5 +392,5 @@ def demo(keep: Path | None) -> None:
     sys.exit(result.exit_code)
 
 
-# The watchlist commands live in their own module and register themselves on `main`.
-from crawler import cli_watch  # noqa: E402, F401
+# The watchlist commands and the daemon's live in their own modules and register on `main`.
+from crawler import cli_daemon, cli_watch  # noqa: E402, F401

@@ -48,15 +48,15 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError([f"{path}: not valid TOML: {exc}"]) from None
 
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhd])\s*$")
-_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
 def parse_duration(value: object) -> timedelta:
-    """``"90m"``, ``"12h"`` or ``"3d"`` as a timedelta; ValueError for anything else."""
+    """``"30s"``, ``"90m"``, ``"12h"`` or ``"3d"`` as a timedelta; ValueError for anything else."""
     match = _DURATION.match(value) if isinstance(value, str) else None
     if not match:
-        raise ValueError(f"expected a duration like '90m', '12h' or '3d', got {value!r}")
+        raise ValueError(f"expected a duration like '30s', '90m', '12h' or '3d', got {value!r}")
     return timedelta(**{_UNITS[match[2]]: float(match[1])})
 
 
