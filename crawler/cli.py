@@ -36,6 +36,7 @@ Exit codes (for cron and systemd):
      of the others are stored, and `wirewatch sources` shows which failed
   5  another run holds the lock (<database>.lock); nothing was done
   6  interrupted (Ctrl-C or SIGTERM); everything stored so far is kept
+  7  `wirewatch status` only: a source failed its last runs (--failing-after)
 """
 
 

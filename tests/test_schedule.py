@@ -57,7 +57,7 @@ def test_bad_specs_are_refused_with_the_reason(value, message):
         parse_spec(value)
 
 
-@pytest.mark.parametrize("command", ["schedule", "daemon"])
+@pytest.mark.parametrize("command", ["schedule", "status", "daemon"])
 def test_bad_schedule_config_is_exit_3_naming_file_and_key(workspace, command):
     workspace.config.write_text(
         workspace.config.read_text()
