@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import logging.handlers
+import re
 import sys
 import tempfile
 from collections.abc import Callable
@@ -16,9 +18,10 @@ import click
 from tabulate import tabulate
 
 from crawler import __version__
-from crawler.config import Config, load_config
+from crawler.config import Config, check_schedule_sources, load_config
+from crawler.lock import LockHeld, RunLock, lock_path
 from crawler.notify import send_alerts
-from crawler.run import EXIT_CONFIG, RunResult, run_once
+from crawler.run import EXIT_CONFIG, EXIT_LOCKED, RunResult, run_once
 from crawler.seeds import Source, load_sources, parse_source_text, select
 from pipelines.store import Store
 from pipelines.validation import ConfigError, parse_duration
@@ -32,8 +35,9 @@ Exit codes (for cron and systemd):
   3  configuration error: a config, seed or watchlist file is invalid; nothing was crawled
   4  one or more sources had errors (unreachable, HTTP errors, broken feeds); the stories
      of the others are stored, and `wirewatch sources` shows which failed
-  5  reserved: another run holds the lock
+  5  another run holds the lock (<database>.lock); nothing was done
   6  interrupted (Ctrl-C or SIGTERM); everything stored so far is kept
+  7  `wirewatch status` only: a source failed its last runs (--failing-after)
 """
 
 
@@ -44,12 +48,23 @@ class ConfigFailure(click.ClickException):
         super().__init__("invalid configuration:\n  " + "\n  ".join(error.problems))
 
 
-def setup_logging(level: str) -> None:
+class LockedFailure(click.ClickException):
+    exit_code = EXIT_LOCKED
+
+    def __init__(self, error: LockHeld):
+        super().__init__(f"{error}; not starting a second one")
+
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def setup_logging(level: str, file: Path | None = None) -> None:
+    """Log to stderr (cron mail, the journal), or to ``file`` (reopened when logrotate moves it)."""
+    handler: logging.Handler = (
+        logging.handlers.WatchedFileHandler(file) if file else logging.StreamHandler(sys.stderr)
+    )
     logging.basicConfig(
-        level=getattr(logging, level, logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-        force=True,
+        level=getattr(logging, level, logging.INFO), format=LOG_FORMAT, handlers=[handler], force=True
     )
     if level != "DEBUG":
         # Scrapy's routine lines (versions, middleware lists, each request) are for debugging.
@@ -57,7 +72,7 @@ def setup_logging(level: str) -> None:
             handler.addFilter(_library_noise)
 
 
-_NOISY = ("scrapy", "twisted", "py.warnings", "trafilatura", "htmldate", "filelock")
+_NOISY = ("scrapy", "twisted", "py.warnings", "trafilatura", "htmldate", "filelock", "apscheduler")
 
 
 def _library_noise(record: logging.LogRecord) -> bool:
@@ -145,6 +160,12 @@ def print_summary(result: RunResult) -> None:
     click.echo(f"run {result.run_id}: {result.status}")
 
 
+def _trigger(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if not re.fullmatch(r"[a-z][a-z0-9_-]{0,31}", value):
+        raise click.BadParameter("a short lower-case word, like cli, cron or daemon")
+    return value
+
+
 @main.command()
 @common_options
 @click.option(
@@ -154,8 +175,18 @@ def print_summary(result: RunResult) -> None:
     metavar="NAME",
     help="Crawl only this source (repeatable). Default: every enabled source.",
 )
-def run(config_path: Path | None, db: Path | None, source_names: tuple[str, ...]) -> None:
+@click.option(
+    "--trigger",
+    default="cli",
+    show_default=True,
+    callback=_trigger,
+    help="Who started the run, recorded in runs.trigger (the daemon passes 'daemon'; cron, timer...).",
+)
+def run(config_path: Path | None, db: Path | None, source_names: tuple[str, ...], trigger: str) -> None:
     """Crawl every source once, store new stories, flag them; suits cron.
+
+    One run at a time per database: a run that finds another one holding the lock file beside
+    the database exits at once with code 5. A lock left by a killed run never blocks.
 
     Example: wirewatch run --config /etc/wirewatch/wirewatch.toml --source app
     """
@@ -166,10 +197,18 @@ def run(config_path: Path | None, db: Path | None, source_names: tuple[str, ...]
         chosen = select(sources, source_names)
     except ConfigError as exc:
         raise ConfigFailure(exc) from None
-    result = run_once(config, chosen, watchlists, config.database, trigger="cli")
-    print_summary(result)
-    if result.status != "interrupted":
-        send_alerts(config)
+    lock = RunLock(lock_path(config.database), trigger)
+    try:
+        lock.acquire()
+    except LockHeld as exc:
+        raise LockedFailure(exc) from None
+    try:  # the lock covers the run and everything done after it, alert delivery included
+        result = run_once(config, chosen, watchlists, config.database, trigger=trigger)
+        print_summary(result)
+        if result.status != "interrupted":
+            send_alerts(config)
+    finally:
+        lock.release()
     sys.exit(result.exit_code)
 
 
@@ -282,7 +321,7 @@ def sources(config_path: Path | None, db: Path | None) -> None:
 @main.command()
 @common_options
 def check(config_path: Path | None, db: Path | None) -> None:
-    """Validate the config, every seed file and every watchlist; report all problems.
+    """Validate the config (its schedules too), every seed file and every watchlist; report all problems.
 
     Example: wirewatch check --config /etc/wirewatch/wirewatch.toml
     """
@@ -298,6 +337,11 @@ def check(config_path: Path | None, db: Path | None) -> None:
     ):
         try:
             found[name] = len(loader(paths))
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    if not problems:
+        try:
+            check_schedule_sources(config, [s.id for s in load_sources(config.source_paths)])
         except ConfigError as exc:
             problems.extend(exc.problems)
     if problems:
@@ -354,5 +398,5 @@ def demo(keep: Path | None) -> None:
     sys.exit(result.exit_code)
 
 
-# The watchlist commands live in their own module and register themselves on `main`.
-from crawler import cli_alerts, cli_watch  # noqa: E402, F401
+# The watchlist, alert and daemon commands live in their own modules and register on `main`.
+from crawler import cli_alerts, cli_daemon, cli_watch  # noqa: E402, F401

@@ -7,9 +7,11 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from crawler import __version__
 from crawler.paths import bundled
+from crawler.schedule import Spec, parse_spec
 from pipelines.alerts import AlertPolicy, policy_from_config
 from pipelines.validation import Problems, check_keys, parse_duration, read_toml
 
@@ -36,6 +38,18 @@ class CrawlSettings:
 
 
 @dataclass(frozen=True)
+class ScheduleSettings:
+    """When the daemon runs what (crawler/schedule.py reads the specs)."""
+
+    timezone: ZoneInfo
+    default: Spec
+    sources: dict[str, Spec]  # per-source overrides of `default`, by seed id
+    run_timeout: timedelta  # a crawl still running after this is stopped and recorded as timeout
+    misfire_grace: timedelta  # a run that could not start on time may still start this late
+    digest: Spec | None  # the alerts digest, when there is an alerts command
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path | None  # the user's file, None when running on the defaults alone
     database: Path
@@ -45,8 +59,10 @@ class Config:
     nlp_model: str
     max_age: timedelta
     crawl: CrawlSettings
+    schedule: ScheduleSettings
     log_level: str
     alerts: AlertPolicy
+    log_file: Path | None  # the daemon's log file; None: stderr
 
 
 # Expected type of every key of the defaults file; a user's value must match it.
@@ -68,7 +84,6 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
         "allow_private_addresses": bool,
         "workers": int,
     },
-    "log": {"level": str},
     "alerts": {
         "routes": list,
         "sender": str,
@@ -81,6 +96,15 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
         "outbox_dir": str,
         "smtp": dict,
     },
+    "schedule": {
+        "timezone": str,
+        "default": str,
+        "sources": dict,
+        "run_timeout": str,
+        "misfire_grace": str,
+        "digest": str,
+    },
+    "log": {"level": str, "file": str},
 }
 
 
@@ -156,6 +180,11 @@ def load_config(path: Path | None = None, database: Path | None = None) -> Confi
     if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         problems.add("log.level", f"expected DEBUG, INFO, WARNING or ERROR, got {level!r}")
 
+    schedule = _schedule(values["schedule"], problems)
+    log_file = (
+        _paths([values["log"]["file"]], user_dir, "log.file", problems) if values["log"]["file"] else ()
+    )
+
     source_paths = _paths(values["sources"]["paths"], user_dir, "sources.paths", problems)
     watchlist_paths = _paths(values["watchlists"]["paths"], user_dir, "watchlists.paths", problems)
     gazetteer = _paths([values["watchlists"]["gazetteer"]], user_dir, "watchlists.gazetteer", problems)
@@ -181,6 +210,53 @@ def load_config(path: Path | None = None, database: Path | None = None) -> Confi
         nlp_model=values["nlp"]["model"],
         max_age=max_age,
         crawl=CrawlSettings(**crawl),
+        schedule=schedule,
         log_level=level,
         alerts=alerts,
+        log_file=log_file[0] if log_file else None,
     )
+
+
+def _schedule(values: dict[str, Any], problems: Problems) -> ScheduleSettings:
+    def spec(key: str, value: object) -> Spec:
+        if not isinstance(value, str):
+            problems.add(key, f"expected a string like '*/15 * * * *' or 'every 10m', got {value!r}")
+        else:
+            try:
+                return parse_spec(value)
+            except ValueError as exc:
+                problems.add(key, str(exc))
+        return parse_spec("0 0 * * *")  # a placeholder; the problem stops the load
+
+    def duration(key: str) -> timedelta:
+        try:
+            value = parse_duration(values[key])
+        except ValueError as exc:
+            problems.add(f"schedule.{key}", str(exc))
+            return timedelta(minutes=1)
+        if not value:
+            problems.add(f"schedule.{key}", "must be longer than 0")
+        return value
+
+    try:
+        timezone = ZoneInfo(values["timezone"])
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.add("schedule.timezone", f"unknown time zone {values['timezone']!r} (e.g. 'Asia/Karachi')")
+        timezone = ZoneInfo("UTC")
+    return ScheduleSettings(
+        timezone=timezone,
+        default=spec("schedule.default", values["default"]),
+        sources={name: spec(f"schedule.sources.{name}", v) for name, v in values["sources"].items()},
+        run_timeout=duration("run_timeout"),
+        misfire_grace=duration("misfire_grace"),
+        digest=spec("schedule.digest", values["digest"]) if values["digest"] else None,
+    )
+
+
+def check_schedule_sources(config: Config, source_ids: list[str]) -> None:
+    """Per-source schedules must name seeds that exist: a typo would silently use the default."""
+    problems = Problems(config.path or DEFAULTS_FILE)
+    for name in config.schedule.sources:
+        if name not in source_ids:
+            problems.add(f"schedule.sources.{name}", f"no such source (sources: {', '.join(source_ids)})")
+    problems.raise_if_any()

@@ -7,6 +7,7 @@ CLI, the daemon and the tests each give it a process of its own.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ EXIT_INTERNAL = 1  # a bug: an unexpected exception (the traceback is printed)
 EXIT_USAGE = 2  # bad command-line arguments
 EXIT_CONFIG = 3  # a config, seed or watchlist file is invalid: nothing was crawled
 EXIT_SOURCES_FAILED = 4  # one or more sources had errors; the others' stories are stored
-EXIT_LOCKED = 5  # reserved: another run holds the lock
+EXIT_LOCKED = 5  # another run holds the lock (crawler/lock.py); nothing was done
 EXIT_INTERRUPTED = 6  # stopped by Ctrl-C or SIGTERM; what was stored is kept
 
 
@@ -92,6 +93,7 @@ def run_once(
     trigger: str = "cli",
 ) -> RunResult:
     """Crawl each source once (all in parallel, each with its own politeness) and record it."""
+    began = time.monotonic()
     store = Store(database)
     try:
         run_id = store.start_run(trigger, [s.id for s in sources])
@@ -132,7 +134,7 @@ def run_once(
         status = "partial"
     store = Store(database)
     try:
-        store.finish_run(run_id, status, [asdict(r) for r in results])
+        store.finish_run(run_id, status, [asdict(r) for r in results], time.monotonic() - began)
     finally:
         store.close()
     logger.info("run %d ended: %s", run_id, status)

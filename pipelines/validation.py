@@ -56,7 +56,7 @@ def parse_duration(value: object) -> timedelta:
     """``"30s"``, ``"90m"``, ``"12h"`` or ``"3d"`` as a timedelta; ValueError for anything else."""
     match = _DURATION.match(value) if isinstance(value, str) else None
     if not match:
-        raise ValueError(f"expected a duration like '90m', '12h' or '3d', got {value!r}")
+        raise ValueError(f"expected a duration like '30s', '90m', '12h' or '3d', got {value!r}")
     return timedelta(**{_UNITS[match[2]]: float(match[1])})
 
 

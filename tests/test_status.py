@@ -1,0 +1,63 @@
+"""`wirewatch status`: last run per source, next due time, sources failing repeatedly."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from conftest import demo_seed, run_cli
+
+from crawler.run import SourceResult
+from pipelines.store import Store
+
+
+def record(workspace, *statuses: str) -> None:
+    store = Store(workspace.db)
+    try:
+        for status in statuses:
+            run_id = store.start_run("cron", ["demo"])
+            errors = [] if status == "ok" else [f"{status}: http://127.0.0.1:9/feed/: Connection refused"]
+            row = asdict(SourceResult("demo", status, new_articles=2, errors=errors))
+            store.finish_run(run_id, "ok" if status == "ok" else "failed", [row], 1.5)
+    finally:
+        store.close()
+
+
+def test_status_before_any_run(site, workspace):
+    workspace.add_seed("demo", demo_seed(site.base))
+    result = workspace.cli("status")
+    assert result.returncode == 0, result.stderr
+    assert "never" in result.stdout and "PKT" in result.stdout  # next due, in the schedule's zone
+    assert "no database yet" in result.stderr
+
+
+def test_status_shows_last_run_and_flags_a_source_failing_repeatedly(site, workspace):
+    workspace.add_seed("demo", demo_seed(site.base))
+    record(workspace, "ok", "failed", "errors", "failed")
+    result = workspace.cli("status")
+    assert result.returncode == 7
+    line = next(line for line in result.stdout.splitlines() if line.startswith("demo"))
+    assert "failed" in line and "3 runs" in line and "PKT" in line
+    assert "last run: 4 (cron)" in result.stdout and "in 1.5s" in result.stdout
+    assert "FAILING: demo failed its last 3 runs" in result.stderr
+
+    assert workspace.cli("status", "--failing-after", "4").returncode == 0
+    record(workspace, "ok")
+    result = workspace.cli("status")
+    assert result.returncode == 0 and "FAILING" not in result.stderr
+
+
+def test_status_names_a_run_whose_process_is_gone(site, workspace):
+    workspace.add_seed("demo", demo_seed(site.base))
+    store = Store(workspace.db)
+    try:
+        run_id = store.start_run("daemon", ["demo"])
+        store.db.execute("UPDATE runs SET pid = 999999999 WHERE id = ?", [run_id])
+    finally:
+        store.close()
+    result = workspace.cli("status")
+    assert result.returncode == 0
+    assert f"running now: run {run_id} (daemon, pid 999999999, which is gone" in result.stdout
+
+
+def test_help_documents_the_status_code():
+    assert "7  `wirewatch status` only" in run_cli("--help").stdout
