@@ -13,6 +13,8 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -76,7 +78,15 @@ _WORKER_WATCHLISTS: list[Watchlist] = []
 
 def _start_worker(files: WatchlistFiles) -> None:
     global _WORKER_WATCHLISTS
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     _WORKER_WATCHLISTS = load_watchlists(files.paths, files.gazetteer, files.model)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A crawl killed with SIGKILL cannot stop its workers: they notice and leave by themselves."""
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(1)
 
 
 def _analyse_in_worker(job: Job) -> Analysis:

@@ -7,6 +7,7 @@ import sqlite3
 import subprocess
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from conftest import WIREWATCH, demo_seed
@@ -205,3 +206,37 @@ def test_normalised_url_of_amp_and_tracking_variants(site):
     assert normalize_url(site.base + "/x/amp/") == site.base + "/x/"
     assert normalize_url(site.base + "/x/?utm_source=rss&id=2#top") == site.base + "/x/?id=2"
     assert datetime.now(UTC) > site.anchor
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return found
+
+
+def test_workers_leave_when_the_run_is_killed(workspace):
+    workspace.config.write_text(workspace.config.read_text().replace("workers = 1", "workers = 2"))
+    with DemoSite(page_delay=0.5) as slow:
+        workspace.add_seed("demo", demo_seed(slow.base))
+        process = subprocess.Popen(
+            [*WIREWATCH, "run", "--config", str(workspace.config)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and stored(workspace) < 2:
+            time.sleep(0.2)
+        workers = children(process.pid)
+        assert len(workers) >= 2  # the pool (and multiprocessing's resource tracker)
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in workers):
+        time.sleep(0.2)
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]
