@@ -154,6 +154,7 @@ def test_killed_run_is_resumed_without_loss_or_duplicates(workspace, manifest):
             [*WIREWATCH, "run", "--config", str(workspace.config)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            cwd=workspace.root,
         )
         deadline = time.monotonic() + 60
         stored = 0
@@ -184,6 +185,7 @@ def test_sigterm_stops_gracefully_and_keeps_what_was_stored(workspace):
             [*WIREWATCH, "run", "--config", str(workspace.config)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            cwd=workspace.root,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
