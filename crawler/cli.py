@@ -355,4 +355,4 @@ def demo(keep: Path | None) -> None:
 
 
 # The watchlist commands live in their own module and register themselves on `main`.
-from crawler import cli_alerts, cli_watch  # noqa: E402, F401
+from crawler import cli_alerts, cli_stories, cli_watch  # noqa: E402, F401

@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlite_utils
 
-from pipelines import outbox
+from pipelines import cluster, outbox
 from pipelines.alerts import AlertPolicy, plan
 from pipelines.dates import iso_utc
 from pipelines.extract import Story
@@ -129,6 +129,11 @@ def _alerts(db: sqlite_utils.Database) -> None:
     db.executescript(outbox.SCHEMA)
 
 
+@MIGRATIONS(name="0004_stories")
+def _stories(db: sqlite_utils.Database) -> None:
+    db.executescript(cluster.SCHEMA)
+
+
 def now_iso() -> str:
     return iso_utc(datetime.now(UTC))
 
@@ -215,6 +220,16 @@ class Store:
                 article_id = cursor.lastrowid
                 assert article_id is not None, "INSERT sets lastrowid"
                 new = True
+                published = iso_utc(story.published_at) if story.published_at else None
+                cluster.assign(
+                    db.conn,
+                    article_id,
+                    source,
+                    story.title,
+                    story.text,
+                    story.published_at or fetched_at,
+                    published,
+                )
                 self._write_flags(article_id, verdicts, story.published_at, policy)
             if requested_url != story.url:
                 db.execute(
@@ -329,6 +344,27 @@ class Store:
                     published = datetime.fromisoformat(published_at) if published_at else None
                     self._write_flags(article_id, verdicts, published, policy)
         return changes
+
+    def recluster(self) -> dict[str, int]:
+        """Group every stored article into stories again, from scratch, in id order: the
+        order in which incremental assignment saw them. One transaction, so a run storing
+        stories meanwhile waits for it instead of joining a half-built index."""
+        counts = {"articles": 0, "stories": 0, "duplicate": 0, "event": 0}
+        with self.write() as db:
+            cluster.clear(db.conn)
+            last = 0
+            while batch := db.conn.execute(
+                "SELECT id, source, title, text, published_at, fetched_at FROM articles WHERE id > ? "
+                "ORDER BY id LIMIT 500",
+                [last],
+            ).fetchall():
+                for article_id, source, title, text, published, fetched in batch:
+                    at = datetime.fromisoformat(published or fetched)
+                    decision = cluster.assign(db.conn, article_id, source, title, text, at, published)
+                    counts["articles"] += 1
+                    counts["stories" if decision.new else decision.how] += 1
+                last = batch[-1][0]
+        return counts
 
     def article(self, id_or_url: str) -> dict[str, Any] | None:
         """A stored article by id, by its URL, or by any URL that led to it."""
