@@ -207,7 +207,10 @@ def _since(value: str | None) -> datetime | None:
 def flagged(
     config_path: Path | None, db: Path | None, since: str, watchlist: str | None, fmt: str, limit: int
 ) -> None:
-    """List flagged stories, newest first.
+    """List flagged stories (events), newest first: one row per story, with its outlets.
+
+    `id` is the story's first flagged article (for `wirewatch explain`), `articles` how many
+    copies and versions of it are stored.
 
     Example: wirewatch flagged --since 24h --watchlist cpec-security --format csv
     """
@@ -217,7 +220,11 @@ def flagged(
         rows = store.flagged(_since(since), watchlist, limit)
     finally:
         store.close()
-    _emit(rows, fmt, ["id", "published_at", "tier", "type", "score", "source", "title", "url"])
+    _emit(
+        rows,
+        fmt,
+        ["id", "published_at", "tier", "type", "score", "story", "articles", "outlets", "title", "url"],
+    )
 
 
 @main.command()

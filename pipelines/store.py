@@ -249,7 +249,9 @@ class Store:
         exactly when its flag was committed."""
         stamp = now_iso()
         if policy is not None:
-            outbox.queue(self.db, article_id, plan(policy, verdicts, published, datetime.now(UTC)), policy)
+            alerted = outbox.story_alerted(self.db, article_id)
+            planned = plan(policy, verdicts, published, datetime.now(UTC), alerted)
+            outbox.queue(self.db, article_id, planned, policy)
         for watchlist, verdict in verdicts.items():
             if verdict.flagged:
                 self.db.execute(
@@ -414,9 +416,13 @@ class Store:
     def flagged(
         self, since: datetime | None, watchlist: str | None, limit: int = 500
     ) -> list[dict[str, Any]]:
+        """Flagged stories (events), newest first: one row per story and watchlist, shown by
+        its first flagged copy (``id``), with every outlet that carried the story."""
         sql = (
-            "SELECT a.id, f.watchlist, f.tier, f.type, f.score, a.published_at, a.source, a.title, a.url, "
-            "f.flagged_at FROM flags f JOIN articles a ON a.id = f.article_id WHERE 1=1"
+            "SELECT a.id, a.story_id AS story, f.watchlist, f.tier, f.type, f.score, a.published_at, "
+            "a.source, a.title, a.url, f.flagged_at, s.outlets, s.article_count AS articles "
+            "FROM flags f JOIN articles a ON a.id = f.article_id LEFT JOIN stories s ON s.id = a.story_id "
+            "WHERE 1=1"
         )
         params: list[Any] = []
         if since is not None:
@@ -425,9 +431,21 @@ class Store:
         if watchlist:
             sql += " AND f.watchlist = ?"
             params.append(watchlist)
-        sql += " ORDER BY coalesce(a.published_at, a.fetched_at) DESC LIMIT ?"
-        params.append(limit)
-        return [dict(r) for r in self._rows(sql, params)]
+        sql += " ORDER BY coalesce(a.published_at, a.fetched_at), a.id"
+        stories: dict[tuple[Any, str], dict[str, Any]] = {}
+        for row in map(dict, self._rows(sql, params)):
+            key = (row["story"] or -row["id"], row["watchlist"])
+            first = stories.setdefault(key, row)
+            if first is not row:  # a later copy: the story's flag is its strongest
+                if row["tier"] == "core" and first["tier"] != "core":
+                    first.update(tier="core", type=row["type"])
+                first["score"] = max(first["score"], row["score"])
+        rows = list(stories.values())
+        for row in rows:
+            row["outlets"] = ", ".join(json.loads(row["outlets"] or "[]") or [row["source"]])
+            row["articles"] = row["articles"] or 1
+        rows.sort(key=lambda r: (r["published_at"] or r["flagged_at"], r["id"]), reverse=True)
+        return rows[:limit]
 
     def search(self, query: str, limit: int = 50) -> list[dict[str, Any]]:
         sql = (
