@@ -39,6 +39,8 @@ class ExtractStage:
                 language=self.source.language,
                 hint_published=item.hint_published,
                 hint_title=item.hint_title,
+                favor=self.source.favor,
+                boilerplate=self.source.boilerplate,
             )
         except ExtractionError as exc:
             item.error = str(exc)
