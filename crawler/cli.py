@@ -250,13 +250,16 @@ def search(config_path: Path | None, db: Path | None, query: str, limit: int, fm
     _emit(rows, fmt, ["id", "published_at", "source", "title", "snippet", "url"])
 
 
-@main.command()
+@main.group(invoke_without_command=True)
 @common_options
-def sources(config_path: Path | None, db: Path | None) -> None:
-    """List the configured sources and how their last run went.
+@click.pass_context
+def sources(ctx: click.Context, config_path: Path | None, db: Path | None) -> None:
+    """List the configured sources and how their last run went; `sources probe` checks them live.
 
     Example: wirewatch sources --config /etc/wirewatch/wirewatch.toml
     """
+    if ctx.invoked_subcommand is not None:
+        return
     config = _config(config_path, db)
     configured, _ = _load(config)
     last: dict[str, dict[str, Any]] = {}
@@ -362,4 +365,4 @@ def demo(keep: Path | None) -> None:
 
 
 # The watchlist commands live in their own module and register themselves on `main`.
-from crawler import cli_alerts, cli_stories, cli_watch  # noqa: E402, F401
+from crawler import cli_alerts, cli_probe, cli_stories, cli_watch  # noqa: E402, F401
