@@ -304,15 +304,21 @@ class Rarity:
         return self.counts.get(key, 0) <= max(RARE_MIN, RARE_SHARE * self.stories)
 
     def share(self, part: frozenset[int] | set[int], whole: frozenset[int] | set[int]) -> float:
-        """Weighted share of ``whole`` found in ``part``."""
+        """Weighted share of ``whole`` found in ``part`` (1.0 when ``whole`` is empty: nothing
+        in it disagrees)."""
         total = sum(self.weight(k) for k in whole)
-        return sum(self.weight(k) for k in whole & part) / total if total else 0.0
+        return sum(self.weight(k) for k in whole & part) / total if total else 1.0
 
 
-def _leads_agree(rarity: Rarity, feats: Features, other: _Other, other_names: set[int]) -> bool:
+def _leads_agree(
+    rarity: Rarity, feats: Features, other: _Other, other_names: set[int], named: bool = False
+) -> bool:
     """Each lead's names (weighted by rarity) are mostly found in the other article: the same
-    place and the same people, not just the same kind of news."""
+    place and the same people, not just the same kind of news. ``named``: the leads must
+    name something (a lead without names agrees with anything)."""
     other_lead = set(names(lead_of(other.text)))
+    if named and not (feats.lead and other_lead):
+        return False
     return (
         rarity.share(other_names, feats.lead) >= LEAD_AGREEMENT
         and rarity.share(set(feats.keys), other_lead) >= LEAD_AGREEMENT
@@ -357,7 +363,7 @@ def match(
     for other in _articles(conn, sorted(top)):
         if abs(at - other.at) > EVENT_WINDOW:
             continue
-        if not _leads_agree(rarity, feats, other, set(names(other.text))):
+        if not _leads_agree(rarity, feats, other, set(names(other.text)), named=True):
             continue
         similarity = cosine(feats.words, content_words(other.title, other.text))
         if similarity >= EVENT_COSINE:
