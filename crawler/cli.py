@@ -246,7 +246,10 @@ def _since(value: str | None) -> datetime | None:
 def flagged(
     config_path: Path | None, db: Path | None, since: str, watchlist: str | None, fmt: str, limit: int
 ) -> None:
-    """List flagged stories, newest first.
+    """List flagged stories (events), newest first: one row per story, with its outlets.
+
+    `id` is the story's first flagged article (for `wirewatch explain`), `articles` how many
+    copies and versions of it are stored.
 
     Example: wirewatch flagged --since 24h --watchlist cpec-security --format csv
     """
@@ -256,7 +259,11 @@ def flagged(
         rows = store.flagged(_since(since), watchlist, limit)
     finally:
         store.close()
-    _emit(rows, fmt, ["id", "published_at", "tier", "type", "score", "source", "title", "url"])
+    _emit(
+        rows,
+        fmt,
+        ["id", "published_at", "tier", "type", "score", "story", "articles", "outlets", "title", "url"],
+    )
 
 
 @main.command()
@@ -282,13 +289,16 @@ def search(config_path: Path | None, db: Path | None, query: str, limit: int, fm
     _emit(rows, fmt, ["id", "published_at", "source", "title", "snippet", "url"])
 
 
-@main.command()
+@main.group(invoke_without_command=True)
 @common_options
-def sources(config_path: Path | None, db: Path | None) -> None:
-    """List the configured sources and how their last run went.
+@click.pass_context
+def sources(ctx: click.Context, config_path: Path | None, db: Path | None) -> None:
+    """List the configured sources and how their last run went; `sources probe` checks them live.
 
     Example: wirewatch sources --config /etc/wirewatch/wirewatch.toml
     """
+    if ctx.invoked_subcommand is not None:
+        return
     config = _config(config_path, db)
     configured, _ = _load(config)
     last: dict[str, dict[str, Any]] = {}
@@ -398,5 +408,5 @@ def demo(keep: Path | None) -> None:
     sys.exit(result.exit_code)
 
 
-# The watchlist, alert and daemon commands live in their own modules and register on `main`.
-from crawler import cli_alerts, cli_daemon, cli_watch  # noqa: E402, F401
+# The watchlist, alert, daemon, probe and story commands live in their own modules and register on `main`.
+from crawler import cli_alerts, cli_daemon, cli_probe, cli_stories, cli_watch  # noqa: E402, F401

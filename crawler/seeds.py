@@ -40,6 +40,9 @@ class Source:
     download_delay: float | None = None
     concurrent_requests_per_domain: int | None = None
     enabled: bool = True
+    # Site-specific extraction hints ([extraction] in the seed file):
+    favor: str = "balanced"  # trafilatura: "precision" (less boilerplate) or "recall" (less loss)
+    boilerplate: tuple[re.Pattern[str], ...] = ()  # lines of extracted text that are not the story
 
     def __repr__(self) -> str:  # Scrapy logs its settings; keep that line short
         return f"<Source {self.id} from {self.file}>"
@@ -64,6 +67,7 @@ _TOP_KEYS = {
     "articles",
     "politeness",
     "enabled",
+    "extraction",
 }
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
@@ -193,6 +197,17 @@ def parse_source(data: dict[str, Any], path: Path | str) -> Source:
     for key in ("title",):
         if key in data and not isinstance(data[key], str):
             problems.add(key, f"expected a string, got {data[key]!r}")
+    extraction = data.get("extraction", {})
+    if not isinstance(extraction, dict):
+        problems.add("extraction", "expected a table with favor and boilerplate")
+        extraction = {}
+    check_keys(extraction, {"favor", "boilerplate"}, "extraction.", problems)
+    favor = extraction.get("favor", "balanced")
+    if favor not in ("balanced", "precision", "recall"):
+        problems.add("extraction.favor", f"expected balanced, precision or recall, got {favor!r}")
+    boilerplate = _patterns(
+        _strings(extraction, "boilerplate", problems, "extraction."), "extraction.boilerplate", problems
+    )
     problems.raise_if_any()
 
     return Source(
@@ -211,6 +226,8 @@ def parse_source(data: dict[str, Any], path: Path | str) -> Source:
         download_delay=delay,
         concurrent_requests_per_domain=concurrency,
         enabled=enabled,
+        favor=favor,
+        boilerplate=boilerplate,
     )
 
 

@@ -78,9 +78,18 @@ def quiet_until(policy: AlertPolicy, now: datetime) -> datetime | None:
 
 
 def plan(
-    policy: AlertPolicy, verdicts: dict[str, Verdict], published: datetime | None, now: datetime
+    policy: AlertPolicy,
+    verdicts: dict[str, Verdict],
+    published: datetime | None,
+    now: datetime,
+    story_alerted: frozenset[tuple[str, str]] = frozenset(),
 ) -> list[PlannedAlert]:
-    """The alerts a story's flags call for: one per routed recipient and watchlist."""
+    """The alerts an article's flags call for: one per routed recipient and watchlist.
+
+    ``story_alerted`` holds the (watchlist, recipient) pairs already sent a core alert for
+    another article of the same story (event): for them this copy is no new core email, it
+    waits for the digest, which lists it as "also reported by".
+    """
     if published is not None and now - published > policy.max_age:
         return []
     out: list[PlannedAlert] = []
@@ -88,9 +97,10 @@ def plan(
         verdict = verdicts.get(route.watchlist)
         if verdict is None or not verdict.flagged or verdict.tier not in route.tiers:
             continue
-        kind = "core" if verdict.tier == "core" else "digest"
-        due = (quiet_until(policy, now) or now) if kind == "core" else now
-        out.extend(PlannedAlert(route.watchlist, recipient, kind, due) for recipient in route.to)
+        for recipient in route.to:
+            core = verdict.tier == "core" and (route.watchlist, recipient) not in story_alerted
+            due = (quiet_until(policy, now) or now) if core else now
+            out.append(PlannedAlert(route.watchlist, recipient, "core" if core else "digest", due))
     return out
 
 

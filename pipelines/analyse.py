@@ -13,6 +13,7 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import re
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -37,6 +38,8 @@ class Job:
     language: str
     hint_published: datetime | None = None
     hint_title: str | None = None
+    favor: str = "balanced"  # the seed's [extraction] hints
+    boilerplate: tuple[re.Pattern[str], ...] = ()
 
 
 @dataclass
@@ -67,6 +70,8 @@ def analyse(job: Job, watchlists: list[Watchlist]) -> Analysis:
             language=job.language,
             hint_published=job.hint_published,
             hint_title=job.hint_title,
+            favor=job.favor,
+            boilerplate=job.boilerplate,
         )
     except ExtractionError as exc:
         return Analysis(error=str(exc))

@@ -87,8 +87,13 @@ def extract(
     language: str = "en",
     hint_published: datetime | None = None,
     hint_title: str | None = None,
+    favor: str = "balanced",
+    boilerplate: tuple[re.Pattern[str], ...] = (),
 ) -> Story:
-    """Extract the story of one article page; raise ExtractionError when there is none."""
+    """Extract the story of one article page; raise ExtractionError when there is none.
+
+    ``favor`` ("precision" or "recall") and ``boilerplate`` (patterns of lines that are not
+    the story, e.g. a copyright line) are the source's hints from its seed file."""
     if not html or not html.strip():
         raise ExtractionError("empty page")
     try:
@@ -98,6 +103,8 @@ def extract(
             with_metadata=True,
             include_comments=False,
             include_tables=False,
+            favor_precision=favor == "precision",
+            favor_recall=favor == "recall",
             date_extraction_params=_DATE_PARAMS,
         )
     except Exception as exc:  # trafilatura and lxml raise many kinds on hostile markup
@@ -106,6 +113,8 @@ def extract(
         raise ExtractionError("no main text found")
     title = (doc.title or hint_title or "").strip()
     text = doc.text.strip()
+    if boilerplate:
+        text = "\n".join(line for line in text.split("\n") if not any(p.search(line) for p in boilerplate))
     first, _, rest = text.partition("\n")
     if title and first.strip() == title:
         text = rest.strip()

@@ -139,29 +139,58 @@ def compose_alert(row: dict[str, Any], policy: AlertPolicy, source_title: str) -
     return _message(policy, row["recipient"], row["message_id"], subject, text, body)
 
 
+def _by_story(items: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Digest items grouped by story (event), newest story first, each group oldest first."""
+    groups: dict[Any, list[dict[str, Any]]] = {}
+    for item in items:
+        key = item.get("story_id") or ("alert", item.get("alert_id"))
+        groups.setdefault(key, []).append(item)
+    return [list(reversed(group)) for group in groups.values()]
+
+
 def compose_digest(
     digest: dict[str, Any], policy: AlertPolicy, source_titles: dict[str, str]
 ) -> EmailMessage:
-    """Every waiting mention of one recipient in one email."""
-    items = digest["items"]
+    """Every waiting mention of one recipient in one email, one entry per story: its first
+    copy in full, the outlets of the other copies as "also reported by". Copies of a story
+    that already had a core alert are listed under it the same way."""
+    stories = _by_story(digest["items"])
     lines, parts = [], []
-    for i, item in enumerate(items, 1):
-        reasons = [r for r in _reasons(item) if r.get("score", 0) > 0]
+    for i, group in enumerate(stories, 1):
+        alerted = group[0].get("alerted_source")
+        lead = group[0]
+        copies = group if alerted else group[1:]
+        reasons = [r for r in _reasons(lead) if r.get("score", 0) > 0]
         pattern = _terms_pattern(reasons)
-        title = clean_header(item["title"], 1000)
-        source = source_titles.get(item["source"], item["source"])
-        when = _local(item.get("published_at"), policy)
-        excerpt = _excerpt(reasons, 1)
-        lines += [f"{i}. {title}", f"   {source}, {when} ({item['watchlist']}, {item.get('tier')})"]
+        title = clean_header((lead.get("story_title") if alerted else None) or lead["title"], 1000)
+        excerpt = [] if alerted else _excerpt(reasons, 1)
+        if alerted:
+            about = f"core alert sent earlier ({source_titles.get(alerted, alerted)})"
+        else:
+            source = source_titles.get(lead["source"], lead["source"])
+            about = f"{source}, {_local(lead.get('published_at'), policy)}"
+        also = ", ".join(dict.fromkeys(source_titles.get(c["source"], c["source"]) for c in copies))
+        lines += [f"{i}. {title}", f"   {about} ({lead['watchlist']}, {lead.get('tier')})"]
         lines += [f"   > {highlight_text(s, pattern)}" for s in excerpt]
-        lines += [f"   {item['url']}", ""]
+        lines += [] if alerted else [f"   {lead['url']}"]
+        if copies:
+            lines += [f"   also reported by: {also}", *(f"     {c['url']}" for c in copies)]
+        lines.append("")
         parts.append(
-            f"<li><b>{html.escape(title)}</b><br>{html.escape(source)}, {html.escape(when)} "
-            f"({html.escape(item['watchlist'])}, {html.escape(str(item.get('tier')))})"
+            f"<li><b>{html.escape(title)}</b><br>{html.escape(about)} "
+            f"({html.escape(lead['watchlist'])}, {html.escape(str(lead.get('tier')))})"
             + "".join(f"<blockquote>{highlight_html(s, pattern)}</blockquote>" for s in excerpt)
-            + f"{_link_html(item['url'])}</li>"
+            + ("" if alerted else _link_html(lead["url"]))
+            + (
+                f"<br>also reported by: {html.escape(also)}<ul>"
+                + "".join(f"<li>{_link_html(c['url'])}</li>" for c in copies)
+                + "</ul>"
+                if copies
+                else ""
+            )
+            + "</li>"
         )
-    count = f"{len(items)} flagged {'story' if len(items) == 1 else 'stories'}"
+    count = f"{len(stories)} flagged {'story' if len(stories) == 1 else 'stories'}"
     text = "\n".join([f"wirewatch digest: {count}", "", *lines])
     body = f"<h2>wirewatch digest: {count}</h2><ol>{''.join(parts)}</ol>"
     return _message(

@@ -102,6 +102,18 @@ def queue(
             )
 
 
+def story_alerted(db: sqlite_utils.Database, article_id: int) -> frozenset[tuple[str, str]]:
+    """(watchlist, recipient) pairs with a core alert for another article of this article's
+    story: one core email per story, whichever outlet carried it first."""
+    rows = db.execute(
+        "SELECT DISTINCT al.watchlist, al.recipient FROM alerts al JOIN articles a ON a.id = al.article_id "
+        "WHERE al.kind = 'core' AND al.article_id != ? "
+        "AND a.story_id = (SELECT story_id FROM articles WHERE id = ?)",
+        [article_id, article_id],
+    ).fetchall()
+    return frozenset((w, r) for w, r in rows)
+
+
 def _rows(db: sqlite_utils.Database, sql: str, params: list[Any]) -> list[dict[str, Any]]:
     cursor = db.conn.cursor()
     cursor.row_factory = sqlite3.Row
@@ -185,9 +197,15 @@ def due_digests(db: sqlite_utils.Database) -> list[dict[str, Any]]:
         digest["items"] = _rows(
             db,
             "SELECT al.id AS alert_id, al.watchlist, a.title, a.url, a.source, a.published_at, f.tier, "
-            "f.type, f.score, f.reasons FROM alerts al JOIN articles a ON a.id = al.article_id "
+            "f.type, f.score, f.reasons, a.story_id, s.title AS story_title, "
+            # the outlet whose copy of this story was already sent to this recipient as a core alert
+            "(SELECT a2.source FROM alerts c JOIN articles a2 ON a2.id = c.article_id "
+            " WHERE a2.story_id = a.story_id AND c.recipient = al.recipient AND c.watchlist = al.watchlist "
+            " AND c.kind = 'core' AND c.article_id != al.article_id ORDER BY c.id LIMIT 1) AS alerted_source "
+            "FROM alerts al JOIN articles a ON a.id = al.article_id "
+            "LEFT JOIN stories s ON s.id = a.story_id "
             "LEFT JOIN flags f ON f.article_id = al.article_id AND f.watchlist = al.watchlist "
-            "WHERE al.digest_id = ? ORDER BY coalesce(a.published_at, a.fetched_at) DESC",
+            "WHERE al.digest_id = ? ORDER BY coalesce(a.published_at, a.fetched_at) DESC, al.id",
             [digest["id"]],
         )
     return digests

@@ -56,6 +56,8 @@ class AnalyseStage:
             self.source.language,
             item.hint_published,
             item.hint_title,
+            self.source.favor,
+            self.source.boilerplate,
         )
         item.html = ""  # the page goes to a worker; do not carry it further
         result = await self.analyser.run(job)

@@ -19,7 +19,7 @@ from typing import Any
 
 import sqlite_utils
 
-from pipelines import outbox
+from pipelines import cluster, outbox
 from pipelines.alerts import AlertPolicy, plan
 from pipelines.dates import iso_utc
 from pipelines.extract import Story
@@ -131,6 +131,11 @@ def _alerts(db: sqlite_utils.Database) -> None:
     db.executescript(outbox.SCHEMA)
 
 
+@MIGRATIONS(name="0004_stories")
+def _stories(db: sqlite_utils.Database) -> None:
+    db.executescript(cluster.SCHEMA)
+
+
 def now_iso() -> str:
     return iso_utc(datetime.now(UTC))
 
@@ -217,6 +222,16 @@ class Store:
                 article_id = cursor.lastrowid
                 assert article_id is not None, "INSERT sets lastrowid"
                 new = True
+                published = iso_utc(story.published_at) if story.published_at else None
+                cluster.assign(
+                    db.conn,
+                    article_id,
+                    source,
+                    story.title,
+                    story.text,
+                    story.published_at or fetched_at,
+                    published,
+                )
                 self._write_flags(article_id, verdicts, story.published_at, policy)
             if requested_url != story.url:
                 db.execute(
@@ -236,7 +251,9 @@ class Store:
         exactly when its flag was committed."""
         stamp = now_iso()
         if policy is not None:
-            outbox.queue(self.db, article_id, plan(policy, verdicts, published, datetime.now(UTC)), policy)
+            alerted = outbox.story_alerted(self.db, article_id)
+            planned = plan(policy, verdicts, published, datetime.now(UTC), alerted)
+            outbox.queue(self.db, article_id, planned, policy)
         for watchlist, verdict in verdicts.items():
             if verdict.flagged:
                 self.db.execute(
@@ -331,6 +348,27 @@ class Store:
                     published = datetime.fromisoformat(published_at) if published_at else None
                     self._write_flags(article_id, verdicts, published, policy)
         return changes
+
+    def recluster(self) -> dict[str, int]:
+        """Group every stored article into stories again, from scratch, in id order: the
+        order in which incremental assignment saw them. One transaction, so a run storing
+        stories meanwhile waits for it instead of joining a half-built index."""
+        counts = {"articles": 0, "stories": 0, "duplicate": 0, "event": 0}
+        with self.write() as db:
+            cluster.clear(db.conn)
+            last = 0
+            while batch := db.conn.execute(
+                "SELECT id, source, title, text, published_at, fetched_at FROM articles WHERE id > ? "
+                "ORDER BY id LIMIT 500",
+                [last],
+            ).fetchall():
+                for article_id, source, title, text, published, fetched in batch:
+                    at = datetime.fromisoformat(published or fetched)
+                    decision = cluster.assign(db.conn, article_id, source, title, text, at, published)
+                    counts["articles"] += 1
+                    counts["stories" if decision.new else decision.how] += 1
+                last = batch[-1][0]
+        return counts
 
     def article(self, id_or_url: str) -> dict[str, Any] | None:
         """A stored article by id, by its URL, or by any URL that led to it."""
@@ -433,9 +471,13 @@ class Store:
     def flagged(
         self, since: datetime | None, watchlist: str | None, limit: int = 500
     ) -> list[dict[str, Any]]:
+        """Flagged stories (events), newest first: one row per story and watchlist, shown by
+        its first flagged copy (``id``), with every outlet that carried the story."""
         sql = (
-            "SELECT a.id, f.watchlist, f.tier, f.type, f.score, a.published_at, a.source, a.title, a.url, "
-            "f.flagged_at FROM flags f JOIN articles a ON a.id = f.article_id WHERE 1=1"
+            "SELECT a.id, a.story_id AS story, f.watchlist, f.tier, f.type, f.score, a.published_at, "
+            "a.source, a.title, a.url, f.flagged_at, s.outlets, s.article_count AS articles "
+            "FROM flags f JOIN articles a ON a.id = f.article_id LEFT JOIN stories s ON s.id = a.story_id "
+            "WHERE 1=1"
         )
         params: list[Any] = []
         if since is not None:
@@ -444,9 +486,21 @@ class Store:
         if watchlist:
             sql += " AND f.watchlist = ?"
             params.append(watchlist)
-        sql += " ORDER BY coalesce(a.published_at, a.fetched_at) DESC LIMIT ?"
-        params.append(limit)
-        return [dict(r) for r in self._rows(sql, params)]
+        sql += " ORDER BY coalesce(a.published_at, a.fetched_at), a.id"
+        stories: dict[tuple[Any, str], dict[str, Any]] = {}
+        for row in map(dict, self._rows(sql, params)):
+            key = (row["story"] or -row["id"], row["watchlist"])
+            first = stories.setdefault(key, row)
+            if first is not row:  # a later copy: the story's flag is its strongest
+                if row["tier"] == "core" and first["tier"] != "core":
+                    first.update(tier="core", type=row["type"])
+                first["score"] = max(first["score"], row["score"])
+        rows = list(stories.values())
+        for row in rows:
+            row["outlets"] = ", ".join(json.loads(row["outlets"] or "[]") or [row["source"]])
+            row["articles"] = row["articles"] or 1
+        rows.sort(key=lambda r: (r["published_at"] or r["flagged_at"], r["id"]), reverse=True)
+        return rows[:limit]
 
     def search(self, query: str, limit: int = 50) -> list[dict[str, Any]]:
         sql = (

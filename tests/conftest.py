@@ -44,11 +44,11 @@ class Workspace:
         (self.seeds / f"{name}.toml").write_text(text)
 
     def run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        return run_cli("run", "--config", str(self.config), *args, timeout=timeout)
+        return run_cli("run", "--config", str(self.config), *args, timeout=timeout, cwd=self.root)
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         """A command with this workspace's config, e.g. ``cli("alerts", "send")``."""
-        return run_cli(*args, "--config", str(self.config))
+        return run_cli(*args, "--config", str(self.config), cwd=self.root)
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         conn = sqlite3.connect(self.db)
@@ -59,9 +59,11 @@ class Workspace:
             conn.close()
 
 
-def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_cli(*args: str, timeout: float = 120, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """The real command; in ``cwd`` (a test's folder), so files it writes there (the default
+    alert outbox) do not land in the repository."""
     return subprocess.run(
-        [*WIREWATCH, *args], capture_output=True, text=True, timeout=timeout, env={**os.environ}
+        [*WIREWATCH, *args], capture_output=True, text=True, timeout=timeout, env={**os.environ}, cwd=cwd
     )
 
 

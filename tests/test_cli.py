@@ -60,7 +60,7 @@ def test_check_reports_every_problem_with_file_and_key(workspace):
 def test_check_passes_on_the_bundled_defaults():
     result = run_cli("check")
     assert result.returncode == 0, result.stderr
-    assert "1 sources, 1 watchlists" in result.stdout
+    assert "13 sources, 1 watchlists" in result.stdout
 
 
 def test_unknown_source_is_a_config_error(site, workspace):

@@ -28,11 +28,81 @@ def test_defaults_load_and_bundled_files_are_valid():
     assert config.crawl.polite is True
     assert config.crawl.allow_private_addresses is False
     assert "wirewatch/" in config.crawl.resolved_user_agent
-    sources = load_sources(config.source_paths)
-    assert [s.id for s in sources] == ["app"]
-    assert sources[0].is_article("https://www.app.com.pk/national/chinese-engineers-attacked/")
-    assert not sources[0].is_article("https://www.app.com.pk/national/page/2/")
+    sources = {s.id: s for s in load_sources(config.source_paths)}
+    assert sorted(sources) == sorted(BUNDLED_ARTICLES)
+    for name, (story, not_story) in BUNDLED_ARTICLES.items():
+        assert sources[name].is_article(story), name
+        assert not sources[name].is_article(not_story), name
+        assert sources[name].enabled and sources[name].download_delay >= 3, name
     assert [w.name for w in load_watchlists(config.watchlist_paths, config.gazetteer)] == ["cpec-security"]
+
+
+# Each bundled seed, with a story URL of the shape it expects and a page that is not a story.
+BUNDLED_ARTICLES = {
+    "app": (
+        "https://www.app.com.pk/national/chinese-engineers-attacked/",
+        "https://www.app.com.pk/national/page/2/",
+    ),
+    "dawn": ("https://www.dawn.com/news/1874512/convoy-attacked", "https://www.dawn.com/latest-news"),
+    "thenews": (
+        "https://www.thenews.com.pk/latest/1256789-convoy-attacked",
+        "https://www.thenews.com.pk/latest-stories",
+    ),
+    "tribune": ("https://tribune.com.pk/story/2512345/convoy-attacked", "https://tribune.com.pk/latest"),
+    "brecorder": (
+        "https://www.brecorder.com/news/40331234/convoy-attacked",
+        "https://www.brecorder.com/latest-news",
+    ),
+    "radio": ("https://www.radio.gov.pk/26-11-2026/convoy-attacked", "https://www.radio.gov.pk/national"),
+    "observer": (
+        "https://pakobserver.net/convoy-attacked-near-besham/",
+        "https://pakobserver.net/category/national/",
+    ),
+    "dailytimes": (
+        "https://dailytimes.com.pk/1245678/convoy-attacked/",
+        "https://dailytimes.com.pk/pakistan/",
+    ),
+    "nation": ("https://www.nation.com.pk/26-Nov-2026/convoy-attacked", "https://www.nation.com.pk/latest"),
+    "xinhua": (
+        "https://english.news.cn/20261126/0a1b2c3d4e5f60718293a4b5c6d7e8f9/c.html",
+        "https://english.news.cn/asiapacific/index.htm",
+    ),
+    "globaltimes": (
+        "https://www.globaltimes.cn/page/202611/1334567.shtml",
+        "https://www.globaltimes.cn/china/",
+    ),
+    "cgtn": (
+        "https://news.cgtn.com/news/2026-11-26/Convoy-attacked-1AbCdEf/index.html",
+        "https://www.cgtn.com/world",
+    ),
+    "chinadaily": (
+        "https://www.chinadaily.com.cn/a/202611/26/WS6745a1b2a310f1265a1d2e3f.html",
+        "https://www.chinadaily.com.cn/world/asia_pacific",
+    ),
+}
+
+
+def test_bundled_seeds_say_what_was_verified_and_how_to_check():
+    for path in sorted((bundled("seeds")).glob("*.toml")):
+        head = path.read_text().split("\nid = ", 1)[0]
+        if path.stem != "app":
+            assert "Not verified live" in head and "2026-11-26" in head, path
+            assert f"wirewatch sources probe {path.stem}" in head, path
+            assert "Politeness:" in head, path
+
+
+def test_extraction_hints_are_validated():
+    source = parse_source_text(
+        GOOD_SEED + "[extraction]\nfavor = 'precision'\nboilerplate = ['^Copyright']\n", "seeds/x.toml"
+    )
+    assert source.favor == "precision" and source.boilerplate[0].pattern == "^Copyright"
+    for bad, key in (
+        ("favor = 'speed'", "extraction.favor: expected balanced, precision or recall"),
+        ("boilerplate = ['(']", "extraction.boilerplate[0]: bad regular expression"),
+        ("strip = 1", "extraction.strip: unknown key"),
+    ):
+        with pytest.raises(ConfigError, match=key.replace("[", r"\[").replace("]", r"\]")):
+            parse_source_text(GOOD_SEED + f"[extraction]\n{bad}\n", "seeds/x.toml")
 
 
 def test_user_file_overrides_only_what_it_sets(tmp_path: Path):

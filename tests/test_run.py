@@ -160,6 +160,7 @@ def test_killed_run_is_resumed_without_loss_or_duplicates(workspace, manifest):
             [*WIREWATCH, "run", "--config", str(workspace.config)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            cwd=workspace.root,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and stored(workspace) < 3:
@@ -191,7 +192,10 @@ def test_sigterm_stops_gracefully_and_keeps_what_was_stored(workspace):
         log = workspace.root / "run.log"
         with log.open("w") as output:
             process = subprocess.Popen(
-                [*WIREWATCH, "run", "--config", str(workspace.config)], stdout=output, stderr=output
+                [*WIREWATCH, "run", "--config", str(workspace.config)],
+                stdout=output,
+                stderr=output,
+                cwd=workspace.root,
             )
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline and stored(workspace) < 2:

@@ -140,3 +140,22 @@ def test_store_add_alias_failure_and_validators(tmp_path: Path):
     reopened = Store(tmp_path / "w.db")  # migrations run once; reopening is harmless
     assert reopened.db.execute("SELECT attempts FROM failures").fetchone()[0] == 2
     reopened.close()
+
+
+def test_seed_boilerplate_lines_are_removed_from_the_text():
+    import re
+
+    html = faults.article_html("Story", "2026-11-26T10:00:00+05:00").replace(
+        "</p><p>ISLAMABAD (APP): Paragraph 3",
+        "</p><p>Copyright Business Recorder, 2026</p><p>ISLAMABAD (APP): Paragraph 3",
+    )
+    kept = extract(html, BASE + "/news/1/", fetched_at=NOW, allowed_domains=("news.example",))
+    assert "Copyright Business Recorder" in kept.text
+    cleaned = extract(
+        html,
+        BASE + "/news/1/",
+        fetched_at=NOW,
+        allowed_domains=("news.example",),
+        boilerplate=(re.compile(r"^Copyright Business Recorder, \d{4}$"),),
+    )
+    assert "Copyright" not in cleaned.text and "Paragraph 3" in cleaned.text

@@ -104,7 +104,8 @@ def test_rescore_and_explain(site, workspace, tmp_path: Path):
     assert f"new {len(flagged_before)}" in result.stdout
     assert len(workspace.query("SELECT * FROM flags")) == len(flagged_before)
 
-    article_id = flagged_before[0]["article_id"]
+    # A core flag (the crawl stores pages in the order they arrive, so not the first row).
+    article_id = next(r["article_id"] for r in flagged_before if r["tier"] == "core")
     url = workspace.query("SELECT url FROM articles WHERE id = ?", (article_id,))[0]["url"]
     by_id = workspace.cli("explain", str(article_id))
     assert by_id.returncode == 0
