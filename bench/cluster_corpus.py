@@ -1,4 +1,3 @@
-
 """A synthetic corpus for measuring story clustering: wire copy, its reprints, other outlets'
 own versions, and distinct events of the same kind on the same day.
 

@@ -13,7 +13,6 @@ import click
 from crawler.cli import ConfigFailure, _config, _since, common_options, main, watchlists_of
 from pipelines.evaluate import evaluate as run_evaluation
 from pipelines.evaluate import read_labelled
-from pipelines.extract import ExtractionError, extract
 from pipelines.store import Store
 from pipelines.validation import ConfigError
 from pipelines.watchlist import Watchlist
@@ -52,6 +51,8 @@ def _documents(stream: Any, name: str) -> list[dict[str, Any]]:
                 ) from None
         return docs
     if raw.lstrip()[:1] == "<":
+        from pipelines.extract import ExtractionError, extract
+
         try:
             story = extract(raw, "file:///" + name, fetched_at=datetime.now(UTC), allowed_domains=())
         except ExtractionError as exc:

@@ -35,7 +35,6 @@ from crawler.discovery import (
 from crawler.seeds import Source
 from crawler.settings import crawl_settings
 from crawler.spider import describe_failure
-from pipelines.extract import ExtractionError, extract
 from pipelines.urls import normalize_url
 
 logger = logging.getLogger(__name__)
@@ -161,6 +160,8 @@ class ProbeSpider(scrapy.Spider):
             line.note = "not an HTML page"
             yield line
             return
+        from pipelines.extract import ExtractionError, extract
+
         try:
             story = extract(
                 response.text,

@@ -21,9 +21,12 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pipelines.extract import ExtractionError, Story, extract
 from pipelines.watchlist import Verdict, Watchlist, load_watchlists
+
+if TYPE_CHECKING:
+    from pipelines.extract import Story
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +63,8 @@ class WatchlistFiles:
 
 
 def analyse(job: Job, watchlists: list[Watchlist]) -> Analysis:
+    from pipelines.extract import ExtractionError, extract  # trafilatura: loaded where pages are
+
     try:
         story = extract(
             job.html,

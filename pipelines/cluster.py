@@ -32,9 +32,6 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import numpy as np
-from datasketch import MinHash
-
 NUM_PERM = 96
 BANDS, ROWS = 32, 3  # candidates from Jaccard ~0.3 up (0.5: 99%, 0.4: 88%, 0.1: 3%)
 SHINGLE = 5  # words per shingle
@@ -158,6 +155,10 @@ def shingles(normalized: str) -> frozenset[int]:
 def _bands(shingle_set: frozenset[int]) -> tuple[int, ...]:
     if not shingle_set:
         return ()
+    # Imported here: datasketch brings numpy and scipy, which a run with nothing new never needs.
+    import numpy as np
+    from datasketch import MinHash
+
     # The scheme named, so stored band keys stay valid across datasketch upgrades.
     signature = MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32")
     signature.update_batch([s.to_bytes(8, "big", signed=True) for s in shingle_set])

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from pipelines.extract import Story
 from pipelines.watchlist import Verdict
+
+if TYPE_CHECKING:
+    from pipelines.extract import Story
 
 
 @dataclass

@@ -15,16 +15,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
 from pipelines import cluster, outbox
 from pipelines.alerts import AlertPolicy, plan
 from pipelines.dates import iso_utc
-from pipelines.extract import Story
 from pipelines.urls import normalize_url
 from pipelines.watchlist import Verdict
+
+if TYPE_CHECKING:
+    from pipelines.extract import Story  # trafilatura is for the extraction workers, not every command
 
 MIGRATIONS = sqlite_utils.Migrations("wirewatch")
 
