@@ -273,15 +273,22 @@ def flagged(
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True
 )
-def search(config_path: Path | None, db: Path | None, query: str, limit: int, fmt: str) -> None:
+@click.option(
+    "--order",
+    type=click.Choice(["recent", "relevance"]),
+    default="recent",
+    show_default=True,
+    help="Newest stored first (fast at any size), or best match first (bm25; slower for common words).",
+)
+def search(config_path: Path | None, db: Path | None, query: str, limit: int, fmt: str, order: str) -> None:
     """Full-text search of stored stories (SQLite FTS5 syntax: words, "phrases", OR, NOT, prefix*).
 
-    Example: wirewatch search '"Chinese nationals" AND (attack OR convoy)'
+    Example: wirewatch search '"Chinese nationals" AND (attack OR convoy)' --order relevance
     """
     config = _config(config_path, db)
     store = Store(config.database)
     try:
-        rows = store.search(query, limit)
+        rows = store.search(query, limit, order)
     except Exception as exc:  # sqlite3.OperationalError for a malformed FTS query
         raise click.BadParameter(f"bad search query {query!r}: {exc}", param_hint="QUERY") from None
     finally:

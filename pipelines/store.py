@@ -504,12 +504,16 @@ class Store:
         rows.sort(key=lambda r: (r["published_at"] or r["flagged_at"], r["id"]), reverse=True)
         return rows[:limit]
 
-    def search(self, query: str, limit: int = 50) -> list[dict[str, Any]]:
+    def search(self, query: str, limit: int = 50, order: str = "recent") -> list[dict[str, Any]]:
+        """FTS5 search. ``recent``: newest stored first, which FTS5 answers by walking its index
+        backwards and stopping at ``limit``; ``relevance``: bm25 rank, which scores every match."""
         sql = (
             "SELECT a.id, a.published_at, a.source, a.title, a.url, "
             "snippet(articles_fts, 1, '[', ']', ' ... ', 12) AS snippet "
             "FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid "
-            "WHERE articles_fts MATCH ? ORDER BY rank LIMIT ?"
+            "WHERE articles_fts MATCH ? ORDER BY "
+            + ("rank" if order == "relevance" else "articles_fts.rowid DESC")
+            + " LIMIT ?"
         )
         return [dict(r) for r in self._rows(sql, [query, limit])]
 

@@ -135,6 +135,7 @@ def test_store_add_alias_failure_and_validators(tmp_path: Path):
     assert store.validators(BASE + "/sitemap.xml") == Validators('"abc"', None, (BASE + "/news.xml",))
     assert store.validators(BASE + "/other.xml") == Validators()
     assert [r["title"] for r in store.search("Besham")] == [story.title]
+    assert [r["title"] for r in store.search("Besham", order="relevance")] == [story.title]
     assert store.flagged(None, "w")[0]["tier"] == "core"
     store.close()
     reopened = Store(tmp_path / "w.db")  # migrations run once; reopening is harmless
