@@ -21,7 +21,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pipelines.watchlist import Verdict, Watchlist, load_watchlists
 
@@ -51,6 +51,7 @@ class Analysis:
     error: str | None = None
     verdicts: dict[str, Verdict] = field(default_factory=dict)
     transient: bool = False  # the error is ours, not the page's: fetch it again next run
+    features: Any = None  # for clustering (pipelines.cluster.Features): CPU work done here too
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,10 @@ def analyse(job: Job, watchlists: list[Watchlist]) -> Analysis:
         )
     except ExtractionError as exc:
         return Analysis(error=str(exc))
-    return Analysis(story, None, {w.name: w.classify(story.title, story.text) for w in watchlists})
+    from pipelines.cluster import features
+
+    verdicts = {w.name: w.classify(story.title, story.text) for w in watchlists}
+    return Analysis(story, None, verdicts, features=features(story.title, story.text))
 
 
 _WORKER_WATCHLISTS: list[Watchlist] = []

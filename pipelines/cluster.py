@@ -152,6 +152,10 @@ def shingles(normalized: str) -> frozenset[int]:
     )
 
 
+def _low32(data: bytes) -> int:
+    return int.from_bytes(data[-4:], "big")
+
+
 def _bands(shingle_set: frozenset[int]) -> tuple[int, ...]:
     if not shingle_set:
         return ()
@@ -159,8 +163,9 @@ def _bands(shingle_set: frozenset[int]) -> tuple[int, ...]:
     import numpy as np
     from datasketch import MinHash
 
-    # The scheme named, so stored band keys stay valid across datasketch upgrades.
-    signature = MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32")
+    # The scheme named, so stored band keys stay valid across datasketch upgrades. Shingles are
+    # blake2b hashes already: their low 32 bits serve as is (datasketch would sha1 them again).
+    signature = MinHash(num_perm=NUM_PERM, seed=1, hashfunc=_low32, scheme="affine32")
     signature.update_batch([s.to_bytes(8, "big", signed=True) for s in shingle_set])
     values = np.asarray(signature.hashvalues, dtype=np.uint64)
     return tuple(
@@ -382,9 +387,11 @@ def assign(
     text: str,
     at: datetime,
     published: str | None,
+    feats: Features | None = None,
 ) -> Decision:
-    """Put a stored article into a story (in the caller's transaction) and index it."""
-    feats = features(title, text)
+    """Put a stored article into a story (in the caller's transaction) and index it.
+    ``feats`` may come precomputed from an extraction worker."""
+    feats = feats or features(title, text)
     found = match(conn, article_id, at, feats)
     if found is None:
         cursor = conn.execute(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pipelines.watchlist import Verdict
 
@@ -25,6 +25,7 @@ class ArticlePage:
     story: Story | None = None
     error: str | None = None
     transient: bool = False  # an error of ours (a dead worker), not of the page
+    features: Any = None  # clustering features (pipelines.cluster.Features), computed by a worker
     verdicts: dict[str, Verdict] = field(default_factory=dict)
 
     def __repr__(self) -> str:  # Scrapy logs dropped items; keep the page's HTML out of the log

@@ -62,6 +62,7 @@ class AnalyseStage:
         item.html = ""  # the page goes to a worker; do not carry it further
         result = await self.analyser.run(job)
         item.story, item.error, item.verdicts = result.story, result.error, result.verdicts
+        item.features = result.features
         item.transient = result.transient
         self.stats.inc_value("wirewatch/extract/failed" if result.error else "wirewatch/extract/ok")
         return item
@@ -100,7 +101,7 @@ class StoreStage:
             self.stats.inc_value("wirewatch/store/failures")
             raise DropItem(f"extraction failed for {item.url}: {item.error}")
         article_id = self.store.add_story(
-            self.source.id, item.story, item.verdicts, item.fetched_at, item.url, self.alerts
+            self.source.id, item.story, item.verdicts, item.fetched_at, item.url, self.alerts, item.features
         )
         if article_id is None:
             self.stats.inc_value("wirewatch/store/duplicates")

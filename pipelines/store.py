@@ -193,6 +193,7 @@ class Store:
         fetched_at: datetime,
         requested_url: str,
         policy: AlertPolicy | None = None,
+        features: cluster.Features | None = None,
     ) -> int | None:
         """Store a story, its aliases and its flags in one transaction.
 
@@ -233,6 +234,7 @@ class Store:
                     story.text,
                     story.published_at or fetched_at,
                     published,
+                    features,
                 )
                 self._write_flags(article_id, verdicts, story.published_at, policy)
             if requested_url != story.url:
