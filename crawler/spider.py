@@ -80,6 +80,10 @@ class NewsSpider(scrapy.Spider):
             self.crawler.stats.inc_value("wirewatch/article_ignored")
             logger.info("[%s] not fetched %s: %s", self.source.id, request.url, message)
             return
+        if request.meta.get("next_page") and message in ("HTTP 404", "HTTP 410"):
+            # A page_url template counts on past the last page: its 404 is the listing's end.
+            logger.info("[%s] listing ends before %s (%s)", self.source.id, request.url, message)
+            return
         self._error(request.url, message, kind)
 
     def _discovered(self, response: Response) -> None:

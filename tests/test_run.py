@@ -244,3 +244,13 @@ def test_workers_leave_when_the_run_is_killed(workspace):
     while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in workers):
         time.sleep(0.2)
     assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]
+
+
+def test_a_listing_template_past_the_last_page_is_its_end_not_an_error(site, workspace):
+    seed = demo_seed(site.base).replace('max_age = "3d"', 'max_age = "30d"')
+    workspace.add_seed("demo", seed)
+    result = workspace.run()
+    assert result.returncode == 0, result.stderr
+    assert ("/national/page/4/", 404) in site.log
+    row = workspace.query("SELECT status, errors FROM run_sources")[0]
+    assert (row["status"], row["errors"]) == ("ok", "[]")
