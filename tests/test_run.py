@@ -247,7 +247,10 @@ def test_workers_leave_when_the_run_is_killed(workspace):
 
 
 def test_a_listing_template_past_the_last_page_is_its_end_not_an_error(site, workspace):
+    # The listing alone (no feed or sitemap makes its stories known first), reaching back far
+    # enough that every page has stories to fetch: the template is followed to page 4.
     seed = demo_seed(site.base).replace('max_age = "3d"', 'max_age = "30d"')
+    seed = "\n".join(line for line in seed.splitlines() if not line.startswith(("feeds", "sitemaps")))
     workspace.add_seed("demo", seed)
     result = workspace.run()
     assert result.returncode == 0, result.stderr
