@@ -61,7 +61,13 @@ def crawl_settings(
             "crawler.middlewares.BackoffRetryMiddleware": 550,
             "crawler.middlewares.ConditionalGetMiddleware": 560,
         },
-        "SPIDER_MIDDLEWARES": {"crawler.middlewares.KnownUrlsMiddleware": 600},
+        # Scrapy starts CONCURRENT_ITEMS tasks for every response's output (100 by default),
+        # though an article page yields one item: a few are plenty and cost far less.
+        "CONCURRENT_ITEMS": 8,
+        "SPIDER_MIDDLEWARES": {
+            "crawler.middlewares.KnownUrlsMiddleware": 600,
+            "scrapy.spidermiddlewares.depth.DepthMiddleware": None,  # no depth limits here
+        },
         "ITEM_PIPELINES": {
             "pipelines.scrapy_stages.AnalyseStage": 100,
             "pipelines.scrapy_stages.StoreStage": 300,
