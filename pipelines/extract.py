@@ -129,7 +129,7 @@ def extract(
 
     tz = ZoneInfo(timezone)
     published, date_source = choose_date(doc.date, hint_published, fetched_at, tz)
-    detected, _ = py3langid.classify(text[:2000])
+    detected, _ = py3langid.classify(text[:1000])
     return Story(
         url=canonical,
         title=title,
