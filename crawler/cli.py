@@ -105,6 +105,15 @@ def watchlists_of(config: Config) -> list[Watchlist]:
     return load_watchlists(config.watchlist_paths, config.gazetteer, config.nlp_model)
 
 
+def chosen_sources(config: Config, names: tuple[str, ...]) -> tuple[list[Source], list[Watchlist]]:
+    """The enabled sources (or those named) and the watchlists; a config error otherwise."""
+    sources, watchlists = _load(config)
+    try:
+        return select(sources, names), watchlists
+    except ConfigError as exc:
+        raise ConfigFailure(exc) from None
+
+
 def _load(config: Config) -> tuple[list[Source], list[Watchlist]]:
     try:
         return load_sources(config.source_paths), watchlists_of(config)
@@ -192,11 +201,7 @@ def run(config_path: Path | None, db: Path | None, source_names: tuple[str, ...]
     """
     config = _config(config_path, db)
     setup_logging(config.log_level)
-    sources, watchlists = _load(config)
-    try:
-        chosen = select(sources, source_names)
-    except ConfigError as exc:
-        raise ConfigFailure(exc) from None
+    chosen, watchlists = chosen_sources(config, source_names)
     lock = RunLock(lock_path(config.database), trigger)
     try:
         lock.acquire()

@@ -8,10 +8,8 @@ from pathlib import Path
 
 import click
 
-from crawler.cli import ConfigFailure, _config, _load, common_options, setup_logging, sources
+from crawler.cli import _config, chosen_sources, common_options, setup_logging, sources
 from crawler.run import EXIT_SOURCES_FAILED
-from crawler.seeds import select
-from pipelines.validation import ConfigError
 
 
 @sources.command()
@@ -30,11 +28,7 @@ def probe(config_path: Path | None, db: Path | None, names: tuple[str, ...]) -> 
 
     config = _config(config_path, db)
     setup_logging(config.log_level)
-    configured, _ = _load(config)
-    try:
-        chosen = select(configured, names)
-    except ConfigError as exc:
-        raise ConfigFailure(exc) from None
+    chosen, _ = chosen_sources(config, names)
     lines = run_probe(config, chosen)
     failed = 0
     for source in chosen:

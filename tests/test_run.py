@@ -153,15 +153,20 @@ def test_a_story_added_between_runs_is_the_only_page_fetched(copy_site, workspac
     assert len(titles) == len(recent(manifest)) + 1
 
 
+def start_run(workspace) -> subprocess.Popen[bytes]:
+    """`wirewatch run` in the background, in the workspace's folder."""
+    return subprocess.Popen(
+        [*WIREWATCH, "run", "--config", str(workspace.config)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=workspace.root,
+    )
+
+
 def test_killed_run_is_resumed_without_loss_or_duplicates(workspace, manifest):
     with DemoSite(page_delay=0.5) as slow:
         workspace.add_seed("demo", demo_seed(slow.base))
-        process = subprocess.Popen(
-            [*WIREWATCH, "run", "--config", str(workspace.config)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            cwd=workspace.root,
-        )
+        process = start_run(workspace)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and stored(workspace) < 3:
             time.sleep(0.2)
@@ -228,11 +233,7 @@ def test_workers_leave_when_the_run_is_killed(workspace):
     workspace.config.write_text(workspace.config.read_text().replace("workers = 1", "workers = 2"))
     with DemoSite(page_delay=0.5) as slow:
         workspace.add_seed("demo", demo_seed(slow.base))
-        process = subprocess.Popen(
-            [*WIREWATCH, "run", "--config", str(workspace.config)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        process = start_run(workspace)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and stored(workspace) < 2:
             time.sleep(0.2)
