@@ -30,7 +30,7 @@ def load_plan(config_path: Path | None, db: Path | None) -> Plan:
     config = load_config(config_path, db)
     sources = load_sources(config.source_paths)
     check_schedule_sources(config, [s.id for s in sources])
-    jobs, notes = plan_jobs(config, sources, set(main.commands))
+    jobs, notes = plan_jobs(config, sources)
     return Plan(config, sources, jobs, notes)
 
 

@@ -109,12 +109,11 @@ class Job:
         return "crawl " + ", ".join(self.sources) if self.sources else "wirewatch " + " ".join(self.command)
 
 
-def plan_jobs(config: Config, sources: list[Source], commands: set[str]) -> tuple[list[Job], list[str]]:
+def plan_jobs(config: Config, sources: list[Source]) -> tuple[list[Job], list[str]]:
     """The jobs the config asks for, and notes on what was left out and why.
 
     Enabled sources are grouped by their schedule (per-source override, else the default);
-    ``commands`` are the wirewatch subcommands that exist, so the digest job is planned only
-    once an ``alerts`` command is there to run it.
+    the alerts digest is a job of its own when `schedule.digest` is set.
     """
     schedule = config.schedule
     groups: dict[str, list[str]] = {}
@@ -129,10 +128,7 @@ def plan_jobs(config: Config, sources: list[Source], commands: set[str]) -> tupl
         specs[spec.text] = spec
     jobs = [Job(f"crawl {text}", specs[text], sources=tuple(ids)) for text, ids in groups.items()]
     if schedule.digest is not None:
-        if "alerts" in commands:
-            jobs.append(Job("alerts digest", schedule.digest, command=("alerts", "digest")))
-        else:
-            notes.append("schedule.digest is set but this wirewatch has no alerts command: not scheduled")
+        jobs.append(Job("alerts digest", schedule.digest, command=("alerts", "digest")))
     return jobs, notes
 
 

@@ -163,13 +163,18 @@ def start_run(workspace) -> subprocess.Popen[bytes]:
     )
 
 
+def wait_until_stored(workspace, count: int, timeout: float = 60) -> None:
+    """Let a background run store ``count`` stories (or give up after ``timeout`` seconds)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and stored(workspace) < count:
+        time.sleep(0.2)
+
+
 def test_killed_run_is_resumed_without_loss_or_duplicates(workspace, manifest):
     with DemoSite(page_delay=0.5) as slow:
         workspace.add_seed("demo", demo_seed(slow.base))
         process = start_run(workspace)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and stored(workspace) < 3:
-            time.sleep(0.2)
+        wait_until_stored(workspace, 3)
         process.send_signal(signal.SIGKILL)
         process.wait(10)
         assert 3 <= stored(workspace) < len(recent(manifest))
@@ -202,9 +207,7 @@ def test_sigterm_stops_gracefully_and_keeps_what_was_stored(workspace):
                 stderr=output,
                 cwd=workspace.root,
             )
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline and stored(workspace) < 2:
-                time.sleep(0.2)
+            wait_until_stored(workspace, 2)
             process.send_signal(signal.SIGTERM)
             assert process.wait(30) == 6, log.read_text()
     assert workspace.query("SELECT status FROM runs")[0]["status"] == "interrupted"
@@ -234,9 +237,7 @@ def test_workers_leave_when_the_run_is_killed(workspace):
     with DemoSite(page_delay=0.5) as slow:
         workspace.add_seed("demo", demo_seed(slow.base))
         process = start_run(workspace)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and stored(workspace) < 2:
-            time.sleep(0.2)
+        wait_until_stored(workspace, 2)
         workers = children(process.pid)
         assert len(workers) >= 2  # the pool (and multiprocessing's resource tracker)
         process.send_signal(signal.SIGKILL)
