@@ -17,8 +17,9 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from scrapy.utils.httpobj import urlparse_cached
 
+from pipelines import store as storage
 from pipelines.scrapy_stages import record_error
-from pipelines.store import Store, Validators
+from pipelines.store import Validators
 from pipelines.urls import is_private_host
 
 if TYPE_CHECKING:
@@ -88,7 +89,7 @@ class ConditionalGetMiddleware:
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
         self.stats = crawler.stats
-        self.store = Store(crawler.settings["WIREWATCH_DB"])
+        self.store = storage.shared(crawler.settings["WIREWATCH_DB"])
         self.pending: dict[str, tuple[str | None, str | None, dict[str, Any]]] = {}
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -126,20 +127,17 @@ class ConditionalGetMiddleware:
         return response
 
     def spider_closed(self, reason: str) -> None:
-        try:
-            if reason == "finished" and not self.stats.get_value("wirewatch/article_errors"):
-                self.store.save_validators(
-                    {
-                        url: Validators(etag, modified, tuple(meta.get("children", ())))
-                        for url, (etag, modified, meta) in self.pending.items()
-                    }
-                )
-            elif self.pending:
-                logger.info(
-                    "not saving %d feed validators: crawl %s with article errors", len(self.pending), reason
-                )
-        finally:
-            self.store.close()
+        if reason == "finished" and not self.stats.get_value("wirewatch/article_errors"):
+            self.store.save_validators(
+                {
+                    url: Validators(etag, modified, tuple(meta.get("children", ())))
+                    for url, (etag, modified, meta) in self.pending.items()
+                }
+            )
+        elif self.pending:
+            logger.info(
+                "not saving %d feed validators: crawl %s with article errors", len(self.pending), reason
+            )
 
 
 class BackoffRetryMiddleware(RetryMiddleware):
@@ -195,17 +193,13 @@ class KnownUrlsMiddleware:
 
     def __init__(self, crawler: Crawler):
         self.stats = crawler.stats
-        self.store = Store(crawler.settings["WIREWATCH_DB"])
-        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        self.store = storage.shared(crawler.settings["WIREWATCH_DB"])
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> KnownUrlsMiddleware:
         if not crawler.settings.get("WIREWATCH_DB"):
             raise NotConfigured("no database")
         return cls(crawler)
-
-    def spider_closed(self) -> None:
-        self.store.close()
 
     def _filter(self, response: Response | None, result: list[Any]) -> list[Any]:
         kept, new_articles, next_pages = [], 0, []

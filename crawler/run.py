@@ -19,7 +19,7 @@ from crawler.seeds import Source
 from crawler.settings import crawl_settings
 from crawler.spider import NewsSpider
 from pipelines.analyse import close_all
-from pipelines.store import Store
+from pipelines.store import Store, close_shared
 from pipelines.watchlist import Watchlist
 
 logger = logging.getLogger(__name__)
@@ -101,9 +101,13 @@ def run_once(
         store.close()
     logger.info("run %d started (%s): %s", run_id, trigger, ", ".join(s.id for s in sources))
 
+    level = logging.getLogger().level
     process = CrawlerProcess(
         {"LOG_LEVEL": config.log_level, "LOG_INSTALL_ROOT_HANDLER": False, "TELNETCONSOLE_ENABLED": False}
     )
+    # Scrapy lowers the root logger to NOTSET: every request's debug lines would be built, then
+    # dropped by the handler. Keep the level logging was set up with.
+    logging.getLogger().setLevel(level)
     crawlers = []
     for i, source in enumerate(sources):
         # The first crawler installs the (asyncio) reactor; a process gets exactly one.
@@ -118,6 +122,7 @@ def run_once(
         process.start()
     finally:
         close_all()
+        close_shared()
 
     results = [
         summarize(source.id, crawler.stats.get_stats() if crawler.stats else {})

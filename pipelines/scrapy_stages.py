@@ -6,10 +6,11 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import DropItem
+from twisted.internet.task import LoopingCall
 
+from pipelines import store as storage
 from pipelines.analyse import Job, shared_analyser
 from pipelines.items import ArticlePage
-from pipelines.store import Store
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -69,25 +70,31 @@ class AnalyseStage:
 
 
 class StoreStage:
-    """Writes each story with its flags in one transaction, or records why there is none."""
+    """Writes each story with its flags whole (batched: pipelines/store.py), or records why
+    there is none."""
 
     def __init__(self, crawler: Crawler):
         self.stats = crawler.stats
         self.source = crawler.settings["WIREWATCH_SOURCE"]
         self.path = crawler.settings["WIREWATCH_DB"]
         self.alerts = crawler.settings["WIREWATCH_ALERTS"]
-        self.store: Store | None = None
+        self.store: storage.Store | None = None
+        self.committer: LoopingCall | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoreStage:
         return cls(crawler)
 
     def open_spider(self) -> None:
-        self.store = Store(self.path)
+        self.store = storage.shared(self.path)
+        self.committer = LoopingCall(self.store.commit_due)
+        self.committer.start(storage.BATCH_SECONDS / 2, now=False)
 
     def close_spider(self) -> None:
+        if self.committer is not None and self.committer.running:
+            self.committer.stop()
         if self.store is not None:
-            self.store.close()
+            self.store.commit()
 
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticlePage):

@@ -1,4 +1,10 @@
-"""Storage: one SQLite file (WAL), versioned migrations, one write transaction per story.
+"""Storage: one SQLite file (WAL), versioned migrations, each story written whole or not at all.
+
+A crawl writes through one `shared` store per database, in batches: a transaction holds up to
+BATCH_STORIES stories or BATCH_SECONDS of work, each story in its own savepoint. Committing
+is the costly part of a small write, and nothing depends on a story being committed sooner:
+a crawl killed mid-batch loses only stories it will fetch again (they are not known yet, and
+feed validators are saved in the same transaction, after them), never one half-written.
 
 The schema is part of the user interface (analysts query it with SQL) and is documented in
 the README; change it only through a new migration at the end of MIGRATIONS.
@@ -10,6 +16,7 @@ import json
 import os
 import socket
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +36,9 @@ if TYPE_CHECKING:
     from pipelines.extract import Story  # trafilatura is for the extraction workers, not every command
 
 MIGRATIONS = sqlite_utils.Migrations("wirewatch")
+
+BATCH_STORIES = 200
+BATCH_SECONDS = 1.0  # also how long other writers (alert senders, a manual rescore) may wait
 
 
 @MIGRATIONS(name="0001_initial")
@@ -155,24 +165,56 @@ class Store:
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=60000")
+        self.batched = False  # see `shared`
+        self._pending, self._batch_began = 0, 0.0
         with self.write():
             MIGRATIONS.apply(self.db)
 
     def close(self) -> None:
+        self.commit()
         self.db.close()
 
     @contextmanager
     def write(self) -> Iterator[sqlite_utils.Database]:
-        """One write transaction, taken with BEGIN IMMEDIATE so writers queue instead of failing."""
+        """One unit of writing, whole or not at all: its own transaction (taken with BEGIN
+        IMMEDIATE, so writers queue instead of failing), or a savepoint in the open batch."""
         conn = self.db.conn
-        conn.execute("BEGIN IMMEDIATE")
+        if not self.batched:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            return
+        if not conn.in_transaction:
+            conn.execute("BEGIN IMMEDIATE")
+            self._pending, self._batch_began = 0, time.monotonic()
+        conn.execute("SAVEPOINT unit")
         try:
             yield self.db
         except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+            conn.execute("ROLLBACK TO unit")
+            conn.execute("RELEASE unit")
             raise
-        conn.execute("COMMIT")
+        conn.execute("RELEASE unit")
+        self._pending += 1
+        if self._pending >= BATCH_STORIES:
+            self.commit()
+        else:
+            self.commit_due()
+
+    def commit_due(self) -> None:
+        """Commit the open batch once it is BATCH_SECONDS old (called on a timer, too, so an
+        idle crawl does not keep other writers waiting)."""
+        if self.db.conn.in_transaction and time.monotonic() - self._batch_began >= BATCH_SECONDS:
+            self.commit()
+
+    def commit(self) -> None:
+        if self.db.conn.in_transaction:
+            self.db.conn.execute("COMMIT")
 
     # -- crawling -------------------------------------------------------------------------
 
@@ -531,6 +573,26 @@ class Store:
         cursor = self.db.conn.cursor()
         cursor.row_factory = sqlite3.Row
         return cursor.execute(sql, params).fetchall()
+
+
+_SHARED: dict[str, Store] = {}
+
+
+def shared(path: Path | str) -> Store:
+    """The store every crawler and middleware of this process writes through, batched (one
+    connection: a second one would wait on the first's open batch from the same thread)."""
+    key = str(Path(path).resolve())
+    if key not in _SHARED:
+        store = Store(path)
+        store.batched = True
+        _SHARED[key] = store
+    return _SHARED[key]
+
+
+def close_shared() -> None:
+    """Commit and close the shared stores (at the end of a crawl, however it ended)."""
+    while _SHARED:
+        _SHARED.popitem()[1].close()
 
 
 # -- migrations after the first, in order --------------------------------------------------
