@@ -204,7 +204,9 @@ class NewsSpider(scrapy.Spider):
             request.meta["next_page"] = True
             yield request
 
-    def parse_article(self, response: Response) -> Iterator[Any]:
+    def parse_article(self, response: Response) -> list[ArticlePage]:
+        # A list, not a generator: Scrapy parses a generator callback's source to warn about a
+        # `return value`, and its cache (weak references to bound methods) often misses.
         requested = response.meta.get("redirect_urls", [response.url])[0]
         page = ArticlePage(
             source=self.source.id,
@@ -220,4 +222,4 @@ class NewsSpider(scrapy.Spider):
         else:
             content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1") or "unknown"
             page.error = f"not an HTML page (Content-Type {content_type})"
-        yield page
+        return [page]

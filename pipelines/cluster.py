@@ -147,16 +147,20 @@ def _hash64(data: bytes) -> int:
 def shingles(normalized: str) -> frozenset[int]:
     """Hashes of every run of SHINGLE words. CRC-32 is plenty for sets of a few hundred
     shingles (MinHash reads 32 bits anyway) and several times cheaper than blake2b."""
-    words = normalized.split()
+    data = normalized.encode()
+    words = data.split(b" ")
     if len(words) < SHINGLE:
-        return frozenset([zlib.crc32(normalized.encode())]) if words else frozenset()
-    return frozenset(
-        zlib.crc32(" ".join(words[i : i + SHINGLE]).encode()) for i in range(len(words) - SHINGLE + 1)
-    )
+        return frozenset([zlib.crc32(data)]) if normalized else frozenset()
+    # The runs are slices of the text itself (words are single-spaced): no joining per shingle.
+    starts = [0]
+    for word in words:
+        starts.append(starts[-1] + len(word) + 1)
+    view, crc32 = memoryview(data), zlib.crc32
+    runs = range(len(words) - SHINGLE + 1)
+    return frozenset(crc32(view[starts[i] : starts[i + SHINGLE] - 1]) for i in runs)
 
 
-def _low32(data: bytes) -> int:
-    return int.from_bytes(data[-4:], "big")
+_PERMUTATIONS: list[object] = []  # of the MinHash scheme below, made once per process
 
 
 def _bands(shingle_set: frozenset[int]) -> tuple[int, ...]:
@@ -168,8 +172,12 @@ def _bands(shingle_set: frozenset[int]) -> tuple[int, ...]:
 
     # The scheme named, so stored band keys stay valid across datasketch upgrades. Shingles are
     # 32-bit hashes already: they serve as is (datasketch would sha1 them again).
-    signature = MinHash(num_perm=NUM_PERM, seed=1, hashfunc=_low32, scheme="affine32")
-    signature.update_batch([s.to_bytes(4, "big") for s in shingle_set])
+    if not _PERMUTATIONS:
+        _PERMUTATIONS.append(MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32").permutations)
+    signature = MinHash(
+        num_perm=NUM_PERM, seed=1, hashfunc=int, scheme="affine32", permutations=_PERMUTATIONS[0]
+    )
+    signature.update_batch(shingle_set)
     values = np.asarray(signature.hashvalues, dtype=np.uint64)
     return tuple(
         _hash64(bytes([band]) + values[band * ROWS : (band + 1) * ROWS].tobytes()) for band in range(BANDS)

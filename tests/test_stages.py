@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import gzip
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import faults
 import pytest
+from trafilatura.metadata import extract_metadata
+from trafilatura.utils import load_html
 
 from crawler.demo import render
 from crawler.discovery import DiscoveryError, maybe_gunzip, parse_feed, parse_listing, parse_sitemap
 from crawler.paths import DEMO_SITE
-from pipelines.extract import ExtractionError, choose_date, extract
+from pipelines.extract import _DATE_PARAMS, ExtractionError, choose_date, extract, page_metadata
 from pipelines.store import Store, Validators
 from pipelines.urls import is_private_host, normalize_url
 from pipelines.watchlist import Verdict
@@ -101,6 +104,23 @@ def test_extract_falls_back_to_feed_date_and_rejects_short_pages():
         extract("  ", BASE, fetched_at=NOW, allowed_domains=())
 
 
+@pytest.mark.parametrize("page", sorted(p.parent.name for p in DEMO_SITE.glob("*/*/index.html")))
+def test_page_metadata_agrees_with_trafilatura(page: str):
+    """wirewatch reads title, author, canonical URL and date as trafilatura's extract_metadata
+    does (pipelines/extract.py leaves out the fields it does not keep)."""
+    (path,) = DEMO_SITE.glob(f"*/{page}/index.html")
+    html = site_file(str(path.relative_to(DEMO_SITE)))
+    url = f"{BASE}/{path.parent.parent.name}/{page}/"
+    ours = page_metadata(load_html(html), url)
+    theirs = extract_metadata(load_html(html), url, _DATE_PARAMS)
+    assert (ours.title, ours.author, ours.url, ours.date) == (
+        theirs.title,
+        theirs.author,
+        theirs.url,
+        theirs.date,
+    )
+
+
 def test_choose_date_never_accepts_the_future():
     future = (NOW + timedelta(hours=3)).isoformat()
     assert choose_date(future, None, NOW, KARACHI) == (None, "none")
@@ -141,6 +161,41 @@ def test_store_add_alias_failure_and_validators(tmp_path: Path):
     reopened = Store(tmp_path / "w.db")  # migrations run once; reopening is harmless
     assert reopened.db.execute("SELECT attempts FROM failures").fetchone()[0] == 2
     reopened.close()
+
+
+def test_batched_store_keeps_each_story_whole_and_commits_in_time(tmp_path: Path, monkeypatch):
+    from pipelines import store as storage
+
+    store = storage.shared(tmp_path / "w.db")
+    other = Store(tmp_path / "w.db")  # another process's view: sees committed stories only
+    html = site_file("national/chinese-engineers-convoy-attacked-near-besham/index.html")
+    url = BASE + "/national/chinese-engineers-convoy-attacked-near-besham/"
+    story = extract(html, url, fetched_at=NOW, allowed_domains=("news.example",))
+    assert store.add_story("demo", story, {}, NOW, url) is not None
+    assert store.is_known(url) and not other.is_known(url)  # in the open batch
+
+    # A story that fails half-way rolls back alone; the batch and the stories before it stay.
+    broken = Verdict(True, "core", "incident", 9.0, [{"rule": "r", "bad": object()}])  # not JSON
+    second = BASE + "/national/second/"
+    with pytest.raises(TypeError):
+        store.add_story("demo", replace(story, url=second), {"w": broken}, NOW, second)
+    assert store.is_known(url) and not store.is_known(second)
+
+    monkeypatch.setattr(storage, "BATCH_SECONDS", 0.0)
+    store.commit_due()  # the crawl's timer: an idle batch does not keep other writers waiting
+    assert other.is_known(url) and not other.is_known(second)
+    other.record_failure("demo", BASE + "/gallery/", "no main text found")  # the write lock is free
+
+    monkeypatch.setattr(storage, "BATCH_SECONDS", 3600.0)
+    monkeypatch.setattr(storage, "BATCH_STORIES", 2)
+    store.record_failure("demo", BASE + "/a/", "x")
+    assert not other.is_known(BASE + "/a/")
+    store.record_failure("demo", BASE + "/b/", "x")  # the second write of a batch commits it
+    assert other.is_known(BASE + "/b/")
+    store.record_failure("demo", BASE + "/c/", "x")
+    storage.close_shared()  # the end of a crawl commits what is left
+    assert other.is_known(BASE + "/c/")
+    other.close()
 
 
 def test_seed_boilerplate_lines_are_removed_from_the_text():
