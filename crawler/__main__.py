@@ -1,7 +1,16 @@
-"""`python -m crawler` is `wirewatch`."""
+"""`python -m crawler` and the `wirewatch` command.
 
-from crawler.cli import main
+Extraction workers are spawned processes, and a spawned process imports its parent's main
+module again: this one imports the CLI (Scrapy, Twisted, sqlite-utils) only when it is the
+real entry, so a worker starts with what extraction needs and nothing else.
+"""
 
-# Worker processes are spawned and re-import the main module: only the real entry runs the CLI.
+
+def main() -> None:
+    from crawler.cli import main as cli
+
+    cli(prog_name="wirewatch")
+
+
 if __name__ == "__main__":
-    main(prog_name="wirewatch")
+    main()

@@ -5,10 +5,36 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from scrapy.settings import default_settings
+
 from crawler.config import Config
 from crawler.seeds import Source
 from pipelines.analyse import WatchlistFiles
 from pipelines.watchlist import Watchlist
+
+# Scrapy components wirewatch never uses. Left out of Scrapy's base lists, not just disabled
+# (None), because Scrapy imports every listed component: the cookie jar brings tldextract,
+# the feed exporter and the telnet console their own stacks, and Scrapy 2.19's RemoteControl
+# (an HTTP server on localhost that runs Python code sent to it) brings aiohttp. Together
+# they were a third of the CPU of a run that finds nothing new.
+_UNUSED = {
+    "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware",
+    "scrapy.downloadermiddlewares.cookies.CookiesMiddleware",
+    "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware",
+    "scrapy.extensions.telnet.TelnetConsole",
+    "scrapy.extensions.memdebug.MemoryDebugger",
+    "scrapy.extensions.closespider.CloseSpider",
+    "scrapy.extensions.feedexport.FeedExporter",
+    "scrapy.extensions.logstats.LogStats",
+    "scrapy.extensions.spiderstate.SpiderState",
+    "scrapy.extensions.remote_control.RemoteControl",
+    # A warning for spider authors about copied request meta, checked on every request.
+    "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware",
+}
+
+
+def _base(name: str) -> dict[str, int]:
+    return {k: v for k, v in getattr(default_settings, name).items() if k not in _UNUSED}
 
 
 def crawl_settings(
@@ -55,6 +81,10 @@ def crawl_settings(
         "RETRY_TIMES": crawl.retry_times,
         "RETRY_HTTP_CODES": [408, 429, 500, 502, 503, 504, 522, 524],
         **(polite if crawl.polite else impolite),
+        "REMOTE_CONTROL_ENABLED": False,
+        "EXTENSIONS_BASE": _base("EXTENSIONS_BASE"),
+        "DOWNLOADER_MIDDLEWARES_BASE": _base("DOWNLOADER_MIDDLEWARES_BASE"),
+        "SPIDER_MIDDLEWARES_BASE": _base("SPIDER_MIDDLEWARES_BASE"),
         "DOWNLOADER_MIDDLEWARES": {
             "crawler.middlewares.AddressGuardMiddleware": 50,
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
