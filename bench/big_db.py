@@ -124,6 +124,7 @@ def main() -> None:
         ),
         "search security (a word in most stories)": lambda: store.search("security"),
         "search security --order relevance": lambda: store.search("security", order="relevance"),
+        "search Gwadar --order relevance": lambda: store.search("Gwadar", order="relevance"),
         "is_known (a crawl's check per link)": lambda: store.is_known("https://news.example/123456/"),
     }
     for name, fn in cases.items():

@@ -283,7 +283,7 @@ def flagged(
     type=click.Choice(["recent", "relevance"]),
     default="recent",
     show_default=True,
-    help="Newest stored first (fast at any size), or best match first (bm25; slower for common words).",
+    help="Newest stored first, or best match first (bm25, among the newest 20,000 matches).",
 )
 def search(config_path: Path | None, db: Path | None, query: str, limit: int, fmt: str, order: str) -> None:
     """Full-text search of stored stories (SQLite FTS5 syntax: words, "phrases", OR, NOT, prefix*).

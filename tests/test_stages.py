@@ -198,6 +198,24 @@ def test_batched_store_keeps_each_story_whole_and_commits_in_time(tmp_path: Path
     other.close()
 
 
+def test_relevance_ranks_the_newest_matches(tmp_path: Path, monkeypatch):
+    from pipelines import store as storage
+    from pipelines.extract import Story
+
+    store = Store(tmp_path / "w.db")
+    texts = ["convoy convoy convoy attacked", "a convoy passed", "the convoy was late", "no match here"]
+    for i, text in enumerate(texts):
+        body = f"{text}. " + "Filler words about the weather and the markets. " * 5
+        story = Story(f"{BASE}/{i}/", f"Story {i}", None, NOW, "page", "en", body, str(i))
+        store.add_story("demo", story, {}, NOW, story.url)
+    ranked = [r["title"] for r in store.search("convoy", order="relevance")]
+    assert ranked[0] == "Story 0" and len(ranked) == 3  # the densest match first
+    monkeypatch.setattr(storage, "RELEVANCE_POOL", 2)  # a word in more stories than the pool
+    assert sorted(r["title"] for r in store.search("convoy", order="relevance")) == ["Story 1", "Story 2"]
+    assert len(store.search("convoy")) == 3  # newest first: every match, no pool
+    store.close()
+
+
 def test_seed_boilerplate_lines_are_removed_from_the_text():
     import re
 
