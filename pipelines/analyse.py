@@ -1,10 +1,10 @@
 """Extraction and watchlist scoring of a page, in a pool of worker processes.
 
 Scrapy runs on one thread; trafilatura, the watchlists and spaCy are CPU work. Pages are
-handed to ``workers`` processes (one per core by default) so both cores extract while the
-reactor keeps downloading; Scrapy's limit on bytes in its item pipelines bounds how many
-pages wait, so memory stays flat. The pool starts with the first page: a run that finds
-nothing new never starts it.
+handed to up to ``workers`` processes (one per core by default) so both cores extract while
+the reactor keeps downloading; Scrapy's limit on bytes in its item pipelines bounds how many
+pages wait, so memory stays flat. Workers start as pages need them: a run that finds nothing
+new starts none, a run with a few new stories one.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from pipelines.extract import Story
 
 logger = logging.getLogger(__name__)
+
+GROW_AFTER = 2.0  # seconds pages wait for a busy worker before another worker starts
 
 
 @dataclass(frozen=True)
@@ -108,39 +110,65 @@ def _analyse_in_worker(job: Job) -> Analysis:
 
 
 class Analyser:
-    """Runs ``analyse`` in worker processes, or in this process when ``workers`` is 1."""
+    """Runs ``analyse`` in worker processes, or in this process when ``workers`` is 1.
+
+    Each worker is a pool of one process. The first starts with the first page; another only
+    once pages have waited for GROW_AFTER seconds: starting a worker costs about 1.3 s of CPU
+    (trafilatura, spaCy, the gazetteer), more than a run with a few new stories needs, while
+    a large crawl soon has every worker busy.
+    """
 
     def __init__(self, workers: int, files: WatchlistFiles, watchlists: list[Watchlist]):
         self.workers = workers if workers > 0 else (os.cpu_count() or 1)
         self.files = files
         self.watchlists = watchlists
-        self._pool: ProcessPoolExecutor | None = None
+        self._pending: dict[ProcessPoolExecutor, int] = {}  # each worker's pages in hand
+        self._waiting_since: float | None = None  # since when every worker has had a queue
 
-    def _executor(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            logger.info("starting %d extraction workers", self.workers)
-            self._pool = ProcessPoolExecutor(
-                self.workers,
+    def _worker(self) -> ProcessPoolExecutor:
+        """The least busy worker, or a new one when there is none or pages have waited long."""
+        idle = [w for w, pending in self._pending.items() if pending == 0]
+        if idle:
+            self._waiting_since = None
+            return idle[0]
+        now = time.monotonic()
+        if self._waiting_since is None:
+            self._waiting_since = now
+        if not self._pending or (
+            len(self._pending) < self.workers and now - self._waiting_since >= GROW_AFTER
+        ):
+            logger.info("starting extraction worker %d of %d", len(self._pending) + 1, self.workers)
+            worker = ProcessPoolExecutor(
+                1,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_start_worker,
                 initargs=(self.files,),
             )
-        return self._pool
+            self._pending[worker] = 0
+            self._waiting_since = None
+            return worker
+        return min(self._pending, key=self._pending.__getitem__)
 
     async def run(self, job: Job) -> Analysis:
         if self.workers == 1:
             return analyse(job, self.watchlists)
+        worker = self._worker()
+        self._pending[worker] += 1
         try:
-            return await asyncio.wrap_future(self._executor().submit(_analyse_in_worker, job))
+            return await asyncio.wrap_future(worker.submit(_analyse_in_worker, job))
         except BrokenProcessPool as exc:
-            # A worker died (killed, out of memory): this page fails, the next gets a new pool.
-            self._pool = None
+            # The worker died (killed, out of memory): this page fails, the next gets a new one.
+            if self._pending.pop(worker, None) is not None:
+                worker.shutdown(wait=False, cancel_futures=True)
             return Analysis(error=f"extraction worker died: {exc}", transient=True)
+        finally:
+            if worker in self._pending:
+                self._pending[worker] -= 1
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        while self._pending:
+            worker, _ = self._pending.popitem()
+            worker.shutdown(wait=True, cancel_futures=True)
 
 
 _SHARED: dict[tuple[int, WatchlistFiles], Analyser] = {}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import signal
 import sqlite3
 import subprocess
@@ -12,7 +14,9 @@ from pathlib import Path
 import pytest
 from conftest import WIREWATCH, demo_seed
 
-from crawler.demo import DemoSite
+from crawler.config import load_config
+from crawler.demo import DemoSite, render
+from crawler.paths import DEMO_SITE
 from pipelines.urls import normalize_url
 
 RECENT = 72  # hours: the demo seed's max_age is 3 days
@@ -259,3 +263,33 @@ def test_a_listing_template_past_the_last_page_is_its_end_not_an_error(site, wor
     assert ("/national/page/4/", 404) in site.log
     row = workspace.query("SELECT status, errors FROM run_sources")[0]
     assert (row["status"], row["errors"]) == ("ok", "[]")
+
+
+def test_workers_start_as_pages_wait(caplog, monkeypatch):
+    """A few pages start one worker; another starts once pages have waited GROW_AFTER."""
+    from pipelines import analyse
+
+    config = load_config()
+    files = analyse.WatchlistFiles(config.watchlist_paths, config.gazetteer, config.nlp_model)
+    path = "national/chinese-engineers-convoy-attacked-near-besham/"
+    html = render((DEMO_SITE / path / "index.html").read_text(), "https://news.example", datetime.now(UTC))
+    job = analyse.Job(html, f"https://news.example/{path}", datetime.now(UTC), ("news.example",), "UTC", "en")
+
+    def analyse_pages(count: int) -> list[analyse.Analysis]:
+        analyser = analyse.Analyser(2, files, [])
+
+        async def pages() -> list[analyse.Analysis]:
+            return await asyncio.gather(*(analyser.run(job) for _ in range(count)))
+
+        try:
+            return asyncio.run(pages())
+        finally:
+            analyser.close()
+
+    caplog.set_level(logging.INFO, logger="pipelines.analyse")
+    assert all(result.story for result in analyse_pages(5))
+    assert caplog.text.count("starting extraction worker") == 1
+    caplog.clear()
+    monkeypatch.setattr(analyse, "GROW_AFTER", 0.0)
+    assert all(result.story for result in analyse_pages(5))
+    assert "starting extraction worker 2 of 2" in caplog.text
