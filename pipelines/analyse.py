@@ -157,7 +157,8 @@ class Analyser:
         try:
             return await asyncio.wrap_future(worker.submit(_analyse_in_worker, job))
         except BrokenProcessPool as exc:
-            # The worker died (killed, out of memory): this page fails, the next gets a new one.
+            # The worker died (killed, out of memory): this page fails; the next goes to another
+            # worker or a new one.
             if self._pending.pop(worker, None) is not None:
                 worker.shutdown(wait=False, cancel_futures=True)
             return Analysis(error=f"extraction worker died: {exc}", transient=True)

@@ -8,6 +8,7 @@ import signal
 import sqlite3
 import subprocess
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -293,3 +294,34 @@ def test_workers_start_as_pages_wait(caplog, monkeypatch):
     monkeypatch.setattr(analyse, "GROW_AFTER", 0.0)
     assert all(result.story for result in analyse_pages(5))
     assert "starting extraction worker 2 of 2" in caplog.text
+
+
+def test_a_dead_worker_fails_its_page_for_next_time_and_the_next_page_is_analysed():
+    from pipelines import analyse
+
+    config = load_config()
+    files = analyse.WatchlistFiles(config.watchlist_paths, config.gazetteer, config.nlp_model)
+    path = "national/chinese-engineers-convoy-attacked-near-besham/"
+    html = render((DEMO_SITE / path / "index.html").read_text(), "https://news.example", datetime.now(UTC))
+    job = analyse.Job(html, f"https://news.example/{path}", datetime.now(UTC), ("news.example",), "UTC", "en")
+    slow = replace(
+        job, html=html.replace("</article>", "<p>Filler sentence of a long page.</p>" * 20000 + "</article>")
+    )
+    analyser = analyse.Analyser(2, files, [])
+
+    async def scenario() -> tuple[analyse.Analysis, analyse.Analysis, analyse.Analysis]:
+        first = await analyser.run(job)  # starts a worker
+        (worker,) = analyser._pending
+        (process,) = worker._processes.values()  # type: ignore[attr-defined]
+        dying = asyncio.ensure_future(analyser.run(slow))
+        await asyncio.sleep(0.3)  # the page is in the worker's hands
+        process.kill()
+        return first, await dying, await analyser.run(job)
+
+    try:
+        first, dead, after = asyncio.run(scenario())
+    finally:
+        analyser.close()
+    assert first.story is not None
+    assert dead.story is None and dead.transient and "worker died" in (dead.error or "")
+    assert after.story is not None and after.story.title == first.story.title
