@@ -182,19 +182,10 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[sqlite_utils.Database]:
-        """One unit of writing, whole or not at all: its own transaction (taken with BEGIN
-        IMMEDIATE, so writers queue instead of failing), or a savepoint in the open batch."""
+        """One unit of writing, whole or not at all: a savepoint in a transaction taken with
+        BEGIN IMMEDIATE (writers queue instead of failing), committed at once, or when the
+        batch is full or old for a `shared` store."""
         conn = self.db.conn
-        if not self.batched:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self.db
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-            return
         if not conn.in_transaction:
             conn.execute("BEGIN IMMEDIATE")
             self._pending, self._batch_began = 0, time.monotonic()
@@ -202,12 +193,15 @@ class Store:
         try:
             yield self.db
         except BaseException:
-            conn.execute("ROLLBACK TO unit")
-            conn.execute("RELEASE unit")
+            if conn.in_transaction:  # some errors (a full disk) end the transaction themselves
+                conn.execute("ROLLBACK TO unit")
+                conn.execute("RELEASE unit")
+                if not self._pending:
+                    conn.execute("ROLLBACK")
             raise
         conn.execute("RELEASE unit")
         self._pending += 1
-        if self._pending >= BATCH_STORIES:
+        if self._pending >= (BATCH_STORIES if self.batched else 1):
             self.commit()
         else:
             self.commit_due()

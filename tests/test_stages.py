@@ -185,6 +185,9 @@ def test_batched_store_keeps_each_story_whole_and_commits_in_time(tmp_path: Path
     store.commit_due()  # the crawl's timer: an idle batch does not keep other writers waiting
     assert other.is_known(url) and not other.is_known(second)
     other.record_failure("demo", BASE + "/gallery/", "no main text found")  # the write lock is free
+    with pytest.raises(TypeError):  # the same failure in a store of its own: nothing left open
+        other.add_story("demo", replace(story, url=second), {"w": broken}, NOW, second)
+    assert not other.db.conn.in_transaction and not other.is_known(second)
 
     monkeypatch.setattr(storage, "BATCH_SECONDS", 3600.0)
     monkeypatch.setattr(storage, "BATCH_STORIES", 2)
