@@ -93,7 +93,7 @@ def crawl_settings(
         },
         # Scrapy starts CONCURRENT_ITEMS tasks for every response's output (100 by default),
         # though an article page yields one item: a few are plenty and cost far less.
-        "CONCURRENT_ITEMS": 8,
+        "CONCURRENT_ITEMS": 1,
         "SPIDER_MIDDLEWARES": {
             "crawler.middlewares.KnownUrlsMiddleware": 600,
             "scrapy.spidermiddlewares.depth.DepthMiddleware": None,  # no depth limits here
