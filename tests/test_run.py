@@ -324,3 +324,27 @@ def test_a_dead_worker_fails_its_page_for_next_time_and_the_next_page_is_analyse
     assert first.story is not None
     assert dead.story is None and dead.transient and "worker died" in (dead.error or "")
     assert after.story is not None and after.story.title == first.story.title
+
+
+def test_a_page_that_trips_a_bug_in_a_worker_fails_alone_and_the_worker_goes_on():
+    from pipelines import analyse
+
+    config = load_config()
+    files = analyse.WatchlistFiles(config.watchlist_paths, config.gazetteer, config.nlp_model)
+    path = "national/chinese-engineers-convoy-attacked-near-besham/"
+    html = render((DEMO_SITE / path / "index.html").read_text(), "https://news.example", datetime.now(UTC))
+    job = analyse.Job(html, f"https://news.example/{path}", datetime.now(UTC), ("news.example",), "UTC", "en")
+    broken = replace(job, timezone="Nowhere/Atlantis")  # the seed loader would refuse it
+    analyser = analyse.Analyser(2, files, [])
+
+    async def scenario() -> tuple[analyse.Analysis, analyse.Analysis]:
+        return await analyser.run(broken), await analyser.run(job)
+
+    try:
+        failed, after = asyncio.run(scenario())
+        assert len(analyser._pending) == 1  # the same worker answered both
+    finally:
+        analyser.close()
+    assert failed.story is None and failed.transient
+    assert "analysis failed: ZoneInfoNotFoundError" in (failed.error or "")
+    assert after.story is not None
