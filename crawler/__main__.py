@@ -1,9 +1,4 @@
-"""`python -m crawler` and the `wirewatch` command.
-
-Extraction workers are spawned processes, and a spawned process imports its parent's main
-module again: this one imports the CLI (Scrapy, Twisted, sqlite-utils) only when it is the
-real entry, so a worker starts with what extraction needs and nothing else.
-"""
+"""`python -m crawler` and the `wirewatch` command."""
 
 
 def main() -> None:

@@ -241,9 +241,9 @@ class Analyser:
     """Runs ``analyse`` in worker processes, or in this process when ``workers`` is 1.
 
     The first worker starts with the first page; another only once pages have waited for
-    GROW_AFTER seconds: starting a worker costs about half a second of CPU (trafilatura,
-    the watchlists), more than a run with a few new stories needs, while a large crawl soon
-    has every worker busy.
+    GROW_AFTER seconds: a worker costs about 1.2 s of CPU before its first answer (importing
+    trafilatura and datasketch's scipy, loading the language model), more than a run with a
+    few new stories needs, while a large crawl soon has every worker busy.
     """
 
     def __init__(self, workers: int, files: WatchlistFiles, watchlists: list[Watchlist]):

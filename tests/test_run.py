@@ -348,3 +348,33 @@ def test_a_page_that_trips_a_bug_in_a_worker_fails_alone_and_the_worker_goes_on(
     assert failed.story is None and failed.transient
     assert "analysis failed: ZoneInfoNotFoundError" in (failed.error or "")
     assert after.story is not None
+
+
+def test_pages_larger_than_the_pipe_reach_the_worker_whole_and_answers_keep_their_order():
+    from pipelines import analyse
+
+    config = load_config()
+    files = analyse.WatchlistFiles(config.watchlist_paths, config.gazetteer, config.nlp_model)
+    path = "national/chinese-engineers-convoy-attacked-near-besham/"
+    html = render((DEMO_SITE / path / "index.html").read_text(), "https://news.example", datetime.now(UTC))
+    job = analyse.Job(html, f"https://news.example/{path}", datetime.now(UTC), ("news.example",), "UTC", "en")
+    # 3 MB of comment after the story: more than a pipe holds, so it goes over several writes.
+    ending = "in the same area in 2021."
+    big = replace(
+        job,
+        html=html.replace(ending, ending + " The large copy ends with this sentence of its own.").replace(
+            "</body>", "<!--" + "x" * (3 << 20) + "--></body>"
+        ),
+    )
+    analyser = analyse.Analyser(2, files, [])
+
+    async def scenario() -> list[analyse.Analysis]:
+        return list(await asyncio.gather(analyser.run(big), analyser.run(job), analyser.run(big)))
+
+    try:
+        results = asyncio.run(scenario())
+        assert len(analyser._pending) == 1
+    finally:
+        analyser.close()
+    texts = [r.story.text if r.story else r.error for r in results]
+    assert [t.endswith("this sentence of its own.") for t in texts] == [True, False, True], texts
