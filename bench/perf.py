@@ -1,6 +1,7 @@
 """Crawl performance on a generated WordPress-style site served on loopback.
 
-    python bench/perf.py [--pages 10000] [--new 20] [--repeat 1] [--workers 0] [--dir /tmp/wirewatch-perf]
+    python bench/perf.py [--pages 10000] [--new 20] [--repeat 1] [--workers 0] [--no-fallback]
+                         [--dir /tmp/wirewatch-perf]
 
 1. Generates --pages article pages (100-250 KB each) with feeds, sitemaps and listings.
 2. The limit: trafilatura's extraction alone, in this process, over the pages read from disk.
@@ -84,12 +85,13 @@ def tree_rss_kb(pid: int) -> int:
 
 
 def extraction_alone(
-    files: list[Path], base: str, only: tuple[str, ...] = ()
+    files: list[Path], base: str, only: tuple[str, ...] = (), fast: bool = False
 ) -> dict[str, tuple[float, float]]:
     """CPU and wall seconds over the pages, in this process: trafilatura's extraction with the
     metadata (the limit the issue names), wirewatch's extraction step (pipelines.extract:
     trafilatura without the metadata it does not keep, language and hash), and the other
-    stages of a worker on its stories: clustering features and the bundled watchlists."""
+    stages of a worker on its stories: clustering features and the bundled watchlists. With
+    ``fast``, both extractions skip trafilatura's readability/jusText comparison."""
     pages = [(f.read_text("utf-8"), f"{base}/{f.parent.parent.name}/{f.parent.name}/") for f in files]
     fetched = datetime.now(UTC)
     stories: list[Story] = []
@@ -102,9 +104,10 @@ def extraction_alone(
             include_comments=False,
             include_tables=False,
             date_extraction_params=_DATE_PARAMS,
+            fast=fast,
         ),
         "wirewatch extract": lambda page, url: stories.append(
-            extract(page, url, fetched_at=fetched, allowed_domains=("127.0.0.1",))
+            extract(page, url, fetched_at=fetched, allowed_domains=("127.0.0.1",), fallback=not fast)
         ),
         "clustering features": lambda story, _: features(story.title, story.text),
         "watchlists": lambda story, _: [w.classify(story.title, story.text) for w in watchlists],
@@ -190,6 +193,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="fresh runs to make (the median counts)")
     parser.add_argument("--workers", type=int, default=0, help="crawl.workers (0: one per core)")
     parser.add_argument("--dir", type=Path, default=Path("/tmp/wirewatch-perf"))
+    parser.add_argument(
+        "--no-fallback",
+        action="store_true",
+        help="the seed sets [extraction] fallback = false; the limit is then trafilatura with fast=True",
+    )
     args = parser.parse_args()
     folder: Path = args.dir
     if folder.exists():
@@ -206,13 +214,16 @@ def main() -> None:
             f"site: {len(files)} article pages, {min(sizes) // 1024}-{max(sizes) // 1024} KB "
             f"(mean {sum(sizes) // len(sizes) // 1024} KB), generated in {time.perf_counter() - started:.0f} s"
         )
-        (folder / "seeds" / "bench.toml").write_text(news_site.seed(site.base))
+        seed = news_site.seed(site.base)
+        (folder / "seeds" / "bench.toml").write_text(
+            seed + "[extraction]\nfallback = false\n" if args.no_fallback else seed
+        )
         (folder / "perf.toml").write_text(
             '[storage]\ndatabase = "perf.db"\n[sources]\npaths = ["seeds"]\n'
             f'[crawl]\npolite = false\nallow_private_addresses = true\ncontact = "bench"\nworkers = {args.workers}\n'
             '[alerts]\nroutes = []\n[log]\nlevel = "WARNING"\n'
         )
-        limits = extraction_alone(files, site.base)
+        limits = extraction_alone(files, site.base, fast=args.no_fallback)
         for name, (cpu, wall) in limits.items():
             print(
                 f"{name} alone, one process: {cpu * 1000 / len(files):.2f} ms CPU per page ({len(files) / wall:.0f}/s)"
@@ -223,7 +234,7 @@ def main() -> None:
             # The limit is measured again just before each run: this machine's speed drifts by
             # 10-20% over minutes, and a ratio is only fair between neighbours.
             if i:
-                limits = extraction_alone(files, site.base, only=("trafilatura",))
+                limits = extraction_alone(files, site.base, only=("trafilatura",), fast=args.no_fallback)
             cpu, wall = limits["trafilatura"]
             for stale in folder.glob("perf.db*"):
                 stale.unlink()

@@ -174,6 +174,7 @@ class ProbeSpider(scrapy.Spider):
                 hint_title=response.meta.get("title"),
                 favor=self.source.favor,
                 boilerplate=self.source.boilerplate,
+                fallback=self.source.fallback,
             )
         except ExtractionError as exc:
             line.note = f"no story: {exc}"

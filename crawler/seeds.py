@@ -43,6 +43,7 @@ class Source:
     # Site-specific extraction hints ([extraction] in the seed file):
     favor: str = "balanced"  # trafilatura: "precision" (less boilerplate) or "recall" (less loss)
     boilerplate: tuple[re.Pattern[str], ...] = ()  # lines of extracted text that are not the story
+    fallback: bool = True  # trafilatura's readability and jusText comparison (a third of its CPU)
 
     def __repr__(self) -> str:  # Scrapy logs its settings; keep that line short
         return f"<Source {self.id} from {self.file}>"
@@ -199,15 +200,18 @@ def parse_source(data: dict[str, Any], path: Path | str) -> Source:
             problems.add(key, f"expected a string, got {data[key]!r}")
     extraction = data.get("extraction", {})
     if not isinstance(extraction, dict):
-        problems.add("extraction", "expected a table with favor and boilerplate")
+        problems.add("extraction", "expected a table with favor, boilerplate and fallback")
         extraction = {}
-    check_keys(extraction, {"favor", "boilerplate"}, "extraction.", problems)
+    check_keys(extraction, {"favor", "boilerplate", "fallback"}, "extraction.", problems)
     favor = extraction.get("favor", "balanced")
     if favor not in ("balanced", "precision", "recall"):
         problems.add("extraction.favor", f"expected balanced, precision or recall, got {favor!r}")
     boilerplate = _patterns(
         _strings(extraction, "boilerplate", problems, "extraction."), "extraction.boilerplate", problems
     )
+    fallback = extraction.get("fallback", True)
+    if not isinstance(fallback, bool):
+        problems.add("extraction.fallback", f"expected true or false, got {fallback!r}")
     problems.raise_if_any()
 
     return Source(
@@ -228,6 +232,7 @@ def parse_source(data: dict[str, Any], path: Path | str) -> Source:
         enabled=enabled,
         favor=favor,
         boilerplate=boilerplate,
+        fallback=fallback,
     )
 
 

@@ -48,6 +48,7 @@ class Job:
     hint_title: str | None = None
     favor: str = "balanced"  # the seed's [extraction] hints
     boilerplate: tuple[re.Pattern[str], ...] = ()
+    fallback: bool = True
 
 
 @dataclass
@@ -83,6 +84,7 @@ def analyse(job: Job, watchlists: list[Watchlist]) -> Analysis:
             hint_title=job.hint_title,
             favor=job.favor,
             boilerplate=job.boilerplate,
+            fallback=job.fallback,
         )
     except ExtractionError as exc:
         return Analysis(error=str(exc))

@@ -121,11 +121,14 @@ def extract(
     hint_title: str | None = None,
     favor: str = "balanced",
     boilerplate: tuple[re.Pattern[str], ...] = (),
+    fallback: bool = True,
 ) -> Story:
     """Extract the story of one article page; raise ExtractionError when there is none.
 
-    ``favor`` ("precision" or "recall") and ``boilerplate`` (patterns of lines that are not
-    the story, e.g. a copyright line) are the source's hints from its seed file."""
+    ``favor`` ("precision" or "recall"), ``boilerplate`` (patterns of lines that are not the
+    story, e.g. a copyright line) and ``fallback`` (False: trust trafilatura's own extractor
+    and skip its comparison with readability and jusText, a third of its CPU) are the
+    source's hints from its seed file."""
     if not html or not html.strip():
         raise ExtractionError("empty page")
     try:
@@ -141,6 +144,7 @@ def extract(
             include_tables=False,
             favor_precision=favor == "precision",
             favor_recall=favor == "recall",
+            fast=not fallback,
         )
     except ExtractionError:
         raise

@@ -59,6 +59,7 @@ class AnalyseStage:
             item.hint_title,
             self.source.favor,
             self.source.boilerplate,
+            self.source.fallback,
         )
         item.html = ""  # the page goes to a worker; do not carry it further
         result = await self.analyser.run(job)

@@ -93,10 +93,14 @@ def test_bundled_seeds_say_what_was_verified_and_how_to_check():
 
 def test_extraction_hints_are_validated():
     source = parse_source_text(
-        GOOD_SEED + "[extraction]\nfavor = 'precision'\nboilerplate = ['^Copyright']\n", "seeds/x.toml"
+        GOOD_SEED + "[extraction]\nfavor = 'precision'\nboilerplate = ['^Copyright']\nfallback = false\n",
+        "seeds/x.toml",
     )
     assert source.favor == "precision" and source.boilerplate[0].pattern == "^Copyright"
+    assert source.fallback is False
+    assert parse_source_text(GOOD_SEED, "seeds/x.toml").fallback is True
     for bad, key in (
+        ("fallback = 'no'", "extraction.fallback: expected true or false"),
         ("favor = 'speed'", "extraction.favor: expected balanced, precision or recall"),
         ("boilerplate = ['(']", "extraction.boilerplate[0]: bad regular expression"),
         ("strip = 1", "extraction.strip: unknown key"),

@@ -236,3 +236,21 @@ def test_seed_boilerplate_lines_are_removed_from_the_text():
         boilerplate=(re.compile(r"^Copyright Business Recorder, \d{4}$"),),
     )
     assert "Copyright" not in cleaned.text and "Paragraph 3" in cleaned.text
+
+
+def test_without_the_fallback_trafilatura_keeps_its_own_extraction():
+    # A listing page is where trafilatura's own extractor finds little and its readability
+    # and jusText comparison finds more; on an article page both give the same story.
+    listing = site_file("national/index.html")
+    kept = {
+        fallback: extract(
+            listing, BASE + "/national/", fetched_at=NOW, allowed_domains=("news.example",), fallback=fallback
+        ).text
+        for fallback in (True, False)
+    }
+    assert len(kept[True]) > 2 * len(kept[False])
+    article = site_file("national/chinese-engineers-convoy-attacked-near-besham/index.html")
+    url = BASE + "/national/chinese-engineers-convoy-attacked-near-besham/"
+    assert extract(
+        article, url, fetched_at=NOW, allowed_domains=("news.example",), fallback=False
+    ) == extract(article, url, fetched_at=NOW, allowed_domains=("news.example",))
