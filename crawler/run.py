@@ -18,7 +18,7 @@ from crawler.config import Config
 from crawler.seeds import Source
 from crawler.settings import crawl_settings
 from crawler.spider import NewsSpider
-from pipelines.analyse import close_all
+from pipelines.analyse import close_all, fewer_collections
 from pipelines.store import Store, close_shared
 from pipelines.watchlist import Watchlist
 
@@ -119,7 +119,8 @@ def run_once(
         )
         crawlers.append((source, crawler))
     try:
-        process.start()
+        with fewer_collections():
+            process.start()
     finally:
         close_all()
         close_shared()

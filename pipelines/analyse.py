@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import gc
 import logging
 import os
 import pickle
@@ -20,6 +21,7 @@ import subprocess
 import sys
 import time
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -34,6 +36,10 @@ logger = logging.getLogger(__name__)
 
 GROW_AFTER = 2.0  # seconds pages wait for a busy worker before another worker starts
 PIPE_BYTES = 1 << 20  # pipe buffer asked for: most pages go to a worker in one write
+# Pages make many short-lived objects and almost no reference cycles: Python's default (a
+# collection of young objects every 700 allocations) took 8% of the crawling process's CPU
+# and found next to nothing. Crawls and workers collect every 10,000 instead.
+GC_THRESHOLD = (10_000, 20, 20)
 
 
 @dataclass(frozen=True)
@@ -212,6 +218,17 @@ class _Worker:
             self.process.poll()
 
 
+@contextlib.contextmanager
+def fewer_collections() -> Iterator[None]:
+    """GC_THRESHOLD while a crawl runs in this process; the previous thresholds after."""
+    before = gc.get_threshold()
+    gc.set_threshold(*GC_THRESHOLD)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
 def serve() -> None:
     """A worker process: read the watchlist files, then jobs, from stdin; write an Analysis
     per job to stdout. Ends when stdin does, as when the crawl that started it is killed."""
@@ -225,6 +242,7 @@ def serve() -> None:
             os._exit(0)  # tearing down trafilatura, numpy and scipy costs 0.4 s of CPU and saves nothing
         return pickle.loads(source.read(int.from_bytes(header, "big")))
 
+    gc.set_threshold(*GC_THRESHOLD)
     files: WatchlistFiles = receive()
     watchlists = load_watchlists(files.paths, files.gazetteer, files.model)
     while True:
