@@ -171,17 +171,26 @@ class _Worker:
             return
         except OSError:
             chunk = b""
-        if not chunk:
+        if chunk:
+            self._receive(chunk)
+        else:
             self._end()
-            return
+
+    def _receive(self, chunk: bytes) -> None:
         self.inbox += chunk
         while len(self.inbox) >= 8:
             size = int.from_bytes(self.inbox[:8], "big")
             if len(self.inbox) < 8 + size:
                 break
-            result = pickle.loads(self.inbox[8 : 8 + size])
+            try:
+                result = pickle.loads(self.inbox[8 : 8 + size])
+                future = self.waiting.popleft()
+            except Exception as exc:  # not an answer to a page it was given: stop trusting it
+                logger.error("extraction worker %d sent an unreadable answer: %s", self.process.pid, exc)
+                self.process.kill()
+                self._end()
+                return
             del self.inbox[: 8 + size]
-            future = self.waiting.popleft()
             if not future.done():
                 future.set_result(result)
 
@@ -190,7 +199,7 @@ class _Worker:
         return f"exit code {code}" if code is not None else "its output ended"
 
     def _end(self) -> None:
-        """The worker's output ended: every page it held fails (unless it was closed on purpose)."""
+        """The worker is gone: every page it held fails."""
         self.close(wait=False)
         error = WorkerDied(self._why())
         while self.waiting:

@@ -378,3 +378,32 @@ def test_pages_larger_than_the_pipe_reach_the_worker_whole_and_answers_keep_thei
         analyser.close()
     texts = [r.story.text if r.story else r.error for r in results]
     assert [t.endswith("this sentence of its own.") for t in texts] == [True, False, True], texts
+
+
+def test_a_worker_that_answers_garbage_is_stopped_and_its_page_fails_for_next_time():
+    from pipelines import analyse
+
+    config = load_config()
+    files = analyse.WatchlistFiles(config.watchlist_paths, config.gazetteer, config.nlp_model)
+    path = "national/chinese-engineers-convoy-attacked-near-besham/"
+    html = render((DEMO_SITE / path / "index.html").read_text(), "https://news.example", datetime.now(UTC))
+    job = analyse.Job(html, f"https://news.example/{path}", datetime.now(UTC), ("news.example",), "UTC", "en")
+    slow = replace(
+        job, html=html.replace("</article>", "<p>Filler sentence of a long page.</p>" * 20000 + "</article>")
+    )
+    analyser = analyse.Analyser(2, files, [])
+
+    async def scenario() -> tuple[analyse.Analysis, analyse.Analysis]:
+        await analyser.run(job)  # starts a worker
+        (worker,) = analyser._pending
+        waiting = asyncio.ensure_future(analyser.run(slow))
+        await asyncio.sleep(0.1)
+        worker._receive((3).to_bytes(8, "big") + b"bad")  # as if it had written this
+        return await waiting, await analyser.run(job)
+
+    try:
+        failed, after = asyncio.run(scenario())
+    finally:
+        analyser.close()
+    assert failed.story is None and failed.transient and "worker died" in (failed.error or "")
+    assert after.story is not None  # a new worker took the next page
