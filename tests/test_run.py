@@ -266,15 +266,30 @@ def test_a_listing_template_past_the_last_page_is_its_end_not_an_error(site, wor
     assert (row["status"], row["errors"]) == ("ok", "[]")
 
 
-def test_workers_start_as_pages_wait(caplog, monkeypatch):
-    """A few pages start one worker; another starts once pages have waited GROW_AFTER."""
+def worker_job():
+    """The bundled watchlist files and the demo's convoy story as a job for extraction workers."""
     from pipelines import analyse
 
     config = load_config()
     files = analyse.WatchlistFiles(config.watchlist_paths, config.gazetteer, config.nlp_model)
     path = "national/chinese-engineers-convoy-attacked-near-besham/"
     html = render((DEMO_SITE / path / "index.html").read_text(), "https://news.example", datetime.now(UTC))
-    job = analyse.Job(html, f"https://news.example/{path}", datetime.now(UTC), ("news.example",), "UTC", "en")
+    return files, analyse.Job(
+        html, f"https://news.example/{path}", datetime.now(UTC), ("news.example",), "UTC", "en"
+    )
+
+
+def slow_copy(job):
+    """The same story padded with 20,000 paragraphs: a page a worker holds for a while."""
+    filler = "<p>Filler sentence of a long page.</p>" * 20000
+    return replace(job, html=job.html.replace("</article>", filler + "</article>"))
+
+
+def test_workers_start_as_pages_wait(caplog, monkeypatch):
+    """A few pages start one worker; another starts once pages have waited GROW_AFTER."""
+    from pipelines import analyse
+
+    files, job = worker_job()
 
     def analyse_pages(count: int) -> list[analyse.Analysis]:
         analyser = analyse.Analyser(2, files, [])
@@ -299,14 +314,8 @@ def test_workers_start_as_pages_wait(caplog, monkeypatch):
 def test_a_dead_worker_fails_its_page_for_next_time_and_the_next_page_is_analysed():
     from pipelines import analyse
 
-    config = load_config()
-    files = analyse.WatchlistFiles(config.watchlist_paths, config.gazetteer, config.nlp_model)
-    path = "national/chinese-engineers-convoy-attacked-near-besham/"
-    html = render((DEMO_SITE / path / "index.html").read_text(), "https://news.example", datetime.now(UTC))
-    job = analyse.Job(html, f"https://news.example/{path}", datetime.now(UTC), ("news.example",), "UTC", "en")
-    slow = replace(
-        job, html=html.replace("</article>", "<p>Filler sentence of a long page.</p>" * 20000 + "</article>")
-    )
+    files, job = worker_job()
+    slow = slow_copy(job)
     analyser = analyse.Analyser(2, files, [])
 
     async def scenario() -> tuple[analyse.Analysis, analyse.Analysis, analyse.Analysis]:
@@ -329,11 +338,7 @@ def test_a_dead_worker_fails_its_page_for_next_time_and_the_next_page_is_analyse
 def test_a_page_that_trips_a_bug_in_a_worker_fails_alone_and_the_worker_goes_on():
     from pipelines import analyse
 
-    config = load_config()
-    files = analyse.WatchlistFiles(config.watchlist_paths, config.gazetteer, config.nlp_model)
-    path = "national/chinese-engineers-convoy-attacked-near-besham/"
-    html = render((DEMO_SITE / path / "index.html").read_text(), "https://news.example", datetime.now(UTC))
-    job = analyse.Job(html, f"https://news.example/{path}", datetime.now(UTC), ("news.example",), "UTC", "en")
+    files, job = worker_job()
     broken = replace(job, timezone="Nowhere/Atlantis")  # the seed loader would refuse it
     analyser = analyse.Analyser(2, files, [])
 
@@ -353,16 +358,12 @@ def test_a_page_that_trips_a_bug_in_a_worker_fails_alone_and_the_worker_goes_on(
 def test_pages_larger_than_the_pipe_reach_the_worker_whole_and_answers_keep_their_order():
     from pipelines import analyse
 
-    config = load_config()
-    files = analyse.WatchlistFiles(config.watchlist_paths, config.gazetteer, config.nlp_model)
-    path = "national/chinese-engineers-convoy-attacked-near-besham/"
-    html = render((DEMO_SITE / path / "index.html").read_text(), "https://news.example", datetime.now(UTC))
-    job = analyse.Job(html, f"https://news.example/{path}", datetime.now(UTC), ("news.example",), "UTC", "en")
+    files, job = worker_job()
     # 3 MB of comment after the story: more than a pipe holds, so it goes over several writes.
     ending = "in the same area in 2021."
     big = replace(
         job,
-        html=html.replace(ending, ending + " The large copy ends with this sentence of its own.").replace(
+        html=job.html.replace(ending, ending + " The large copy ends with this sentence of its own.").replace(
             "</body>", "<!--" + "x" * (3 << 20) + "--></body>"
         ),
     )
@@ -383,14 +384,8 @@ def test_pages_larger_than_the_pipe_reach_the_worker_whole_and_answers_keep_thei
 def test_a_worker_that_answers_garbage_is_stopped_and_its_page_fails_for_next_time():
     from pipelines import analyse
 
-    config = load_config()
-    files = analyse.WatchlistFiles(config.watchlist_paths, config.gazetteer, config.nlp_model)
-    path = "national/chinese-engineers-convoy-attacked-near-besham/"
-    html = render((DEMO_SITE / path / "index.html").read_text(), "https://news.example", datetime.now(UTC))
-    job = analyse.Job(html, f"https://news.example/{path}", datetime.now(UTC), ("news.example",), "UTC", "en")
-    slow = replace(
-        job, html=html.replace("</article>", "<p>Filler sentence of a long page.</p>" * 20000 + "</article>")
-    )
+    files, job = worker_job()
+    slow = slow_copy(job)
     analyser = analyse.Analyser(2, files, [])
 
     async def scenario() -> tuple[analyse.Analysis, analyse.Analysis]:
