@@ -402,3 +402,14 @@ def test_a_worker_that_answers_garbage_is_stopped_and_its_page_fails_for_next_ti
         analyser.close()
     assert failed.story is None and failed.transient and "worker died" in (failed.error or "")
     assert after.story is not None  # a new worker took the next page
+
+
+def test_a_crawl_collects_garbage_less_often_and_leaves_the_thresholds_as_it_found_them():
+    import gc
+
+    from pipelines import analyse
+
+    before = gc.get_threshold()
+    with analyse.fewer_collections():
+        assert gc.get_threshold() == analyse.GC_THRESHOLD != before
+    assert gc.get_threshold() == before
