@@ -28,9 +28,8 @@ FALLBACK = ROOT / "tests" / "fixtures" / "labelled.jsonl"
 def ordinary_stories() -> list[tuple[str, str]]:
     from datetime import UTC, datetime
 
-    from crawler.demo import render
-    from crawler.paths import DEMO_SITE
-    from pipelines.extract import extract
+    from crawler.demo.server import DEMO_SITE, render
+    from pipelines.extract.page import extract
 
     stories = []
     for path in (
@@ -50,10 +49,10 @@ def ordinary_stories() -> list[tuple[str, str]]:
 
 
 def measure(mode: str, count: int, model: str) -> dict[str, object]:
-    from pipelines.entities import EntityFinder, load_gazetteer
-    from pipelines.rules import parse_rules
-    from pipelines.validation import read_toml
-    from pipelines.watchlist import Watchlist
+    from pipelines.core.validation import read_toml
+    from pipelines.watch.entities import EntityFinder, load_gazetteer
+    from pipelines.watch.rules import parse_rules
+    from pipelines.watch.watchlist import Watchlist
 
     gazetteer = load_gazetteer(ROOT / "config" / "gazetteer.toml")
     rules = parse_rules(read_toml(ROOT / "config/watchlists/cpec-security.toml"), "cpec-security", gazetteer)

@@ -22,9 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from cluster_corpus import Article, generate, relation
 
-from pipelines.dates import iso_utc
-from pipelines.extract import Story
-from pipelines.store import Store
+from pipelines.core.dates import iso_utc
+from pipelines.extract.page import Story
+from pipelines.store.database import Store
 
 
 def story_of(article: Article, n: int) -> Story:

@@ -2,7 +2,7 @@
 
     python bench/daemon_soak.py [--runs 300] [--interval 1s]
 
-Serves crawler/demo_site/ on loopback, starts the real daemon on a fresh database with
+Serves crawler/demo/site/ on loopback, starts the real daemon on a fresh database with
 `default = "every 1s"`, waits until it has finished --runs runs, stops it with SIGTERM, and
 prints the daemon's resident memory (VmRSS, Linux /proc) before its first run, after its first
 run and after its last, with the run statuses. The crawls run in child processes, so the
@@ -21,7 +21,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from crawler.demo import DemoSite, demo_seed_text
+from crawler.demo.server import DemoSite, demo_seed_text
 
 
 def rss_kib(pid: int) -> int:

@@ -2,7 +2,7 @@
 
     python bench/fixture_runs.py
 
-Serves crawler/demo_site/ on loopback, runs the real CLI twice on a fresh database (politeness
+Serves crawler/demo/site/ on loopback, runs the real CLI twice on a fresh database (politeness
 off, loopback allowed), and prints the requests the site saw per run, by kind and status,
 with the stories stored and flagged.
 """
@@ -17,7 +17,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from crawler.demo import DemoSite, demo_seed_text
+from crawler.demo.server import DemoSite, demo_seed_text
 
 
 def kind(path: str) -> str:

@@ -36,11 +36,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import news_site
 import trafilatura
 
-from crawler.config import load_config
-from crawler.demo import DemoSite
-from pipelines.cluster import features
-from pipelines.extract import _DATE_PARAMS, Story, extract
-from pipelines.watchlist import load_watchlists
+from crawler.config.wirewatch import load_config
+from crawler.demo.server import DemoSite
+from pipelines.extract.page import _DATE_PARAMS, Story, extract
+from pipelines.stories.grouping import features
+from pipelines.watch.watchlist import load_watchlists
 
 DEFAULTS = load_config()  # the bundled watchlists and gazetteer
 
@@ -88,7 +88,7 @@ def extraction_alone(
     files: list[Path], base: str, only: tuple[str, ...] = (), fast: bool = False
 ) -> dict[str, tuple[float, float]]:
     """CPU and wall seconds over the pages, in this process: trafilatura's extraction with the
-    metadata (the limit the issue names), wirewatch's extraction step (pipelines.extract:
+    metadata (the limit the issue names), wirewatch's extraction step (pipelines.extract.page:
     trafilatura without the metadata it does not keep, language and hash), and the other
     stages of a worker on its stories: clustering features and the bundled watchlists. With
     ``fast``, both extractions skip trafilatura's readability/jusText comparison."""

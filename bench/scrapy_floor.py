@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import news_site
 
-from crawler.demo import DemoSite
+from crawler.demo.server import DemoSite
 
 SPIDER = """
 import sys, time
@@ -54,7 +54,7 @@ print(time.process_time() - cpu)
 EXTRACT = """
 import sys, time
 import trafilatura
-from pipelines.extract import _DATE_PARAMS
+from pipelines.extract.page import _DATE_PARAMS
 
 pages = [open(path, encoding="utf-8").read() for path in sys.stdin.read().split()]
 for page in pages[:20]:

@@ -4,7 +4,7 @@
 
 Stories like bench/news_site.py's (about 5,000 characters each), their clustering features
 computed beforehand as the workers do, written through the crawl's shared, batched store
-(pipelines.store.shared): the article row, its FTS entry and story assignment, per story.
+(pipelines.store.database.shared): the article row, its FTS entry and story assignment, per story.
 Reports user and system CPU per story; system time is the SQLite file I/O.
 """
 
@@ -20,9 +20,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from news_site import _story
 
-from pipelines import cluster
-from pipelines import store as storage
-from pipelines.extract import Story
+from pipelines.extract.page import Story
+from pipelines.store import database as storage
+from pipelines.stories import grouping as cluster
 
 
 def main() -> None:

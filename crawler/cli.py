@@ -18,14 +18,14 @@ import click
 from tabulate import tabulate
 
 from crawler import __version__
-from crawler.config import Config, check_schedule_sources, load_config
-from crawler.lock import LockHeld, RunLock, lock_path
+from crawler.config.seeds import Source, load_sources, parse_source_text, select
+from crawler.config.wirewatch import Config, check_schedule_sources, load_config
 from crawler.notify import send_alerts
-from crawler.run import EXIT_CONFIG, EXIT_LOCKED, RunResult, run_once
-from crawler.seeds import Source, load_sources, parse_source_text, select
-from pipelines.store import Store
-from pipelines.validation import ConfigError, parse_duration
-from pipelines.watchlist import Watchlist, load_watchlists
+from crawler.runtime.lock import LockHeld, RunLock, lock_path
+from crawler.runtime.run import EXIT_CONFIG, EXIT_LOCKED, RunResult, run_once
+from pipelines.core.validation import ConfigError, parse_duration
+from pipelines.store.database import Store
+from pipelines.watch.watchlist import Watchlist, load_watchlists
 
 EXIT_CODES = """\b
 Exit codes (for cron and systemd):
@@ -387,7 +387,7 @@ def demo(keep: Path | None) -> None:
 
     Example: wirewatch demo
     """
-    from crawler.demo import DemoSite, demo_seed_text
+    from crawler.demo.server import DemoSite, demo_seed_text
 
     folder = keep or Path(tempfile.mkdtemp(prefix="wirewatch-demo-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -399,7 +399,7 @@ def demo(keep: Path | None) -> None:
     config = _config(config_file, None)
     setup_logging(config.log_level)
     with DemoSite() as site:
-        source = parse_source_text(demo_seed_text(site.base), "crawler/demo_seed.toml")
+        source = parse_source_text(demo_seed_text(site.base), "crawler/demo/seed.toml")
         try:
             watchlists = watchlists_of(config)
         except ConfigError as exc:

@@ -10,8 +10,8 @@ from tabulate import tabulate
 
 from crawler.cli import _config, common_options, main
 from crawler.notify import send_alerts
-from pipelines import outbox
-from pipelines.store import Store
+from pipelines.alerts import outbox
+from pipelines.store.database import Store
 
 
 @main.group()

@@ -14,12 +14,12 @@ import click
 from tabulate import tabulate
 
 from crawler.cli import ConfigFailure, common_options, main, setup_logging
-from crawler.config import check_schedule_sources, load_config
-from crawler.daemon import Daemon, Plan
-from crawler.schedule import Spec, next_times, plan_jobs
-from crawler.seeds import load_sources
-from pipelines.store import Store
-from pipelines.validation import ConfigError
+from crawler.config.seeds import load_sources
+from crawler.config.wirewatch import check_schedule_sources, load_config
+from crawler.runtime.daemon import Daemon, Plan
+from crawler.runtime.schedule import Spec, next_times, plan_jobs
+from pipelines.core.validation import ConfigError
+from pipelines.store.database import Store
 
 EXIT_FAILING = 7  # `wirewatch status`: a source failed its last --failing-after runs
 LEVELS = click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False)

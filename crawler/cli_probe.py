@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from crawler.cli import _config, chosen_sources, common_options, setup_logging, sources
-from crawler.run import EXIT_SOURCES_FAILED
+from crawler.runtime.run import EXIT_SOURCES_FAILED
 
 
 @sources.command()
@@ -24,7 +24,7 @@ def probe(config_path: Path | None, db: Path | None, names: tuple[str, ...]) -> 
 
     Example: wirewatch sources probe dawn
     """
-    from crawler.probe import probe as run_probe
+    from crawler.discovery.probe import probe as run_probe
 
     config = _config(config_path, db)
     setup_logging(config.log_level)

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from crawler.cli import _config, common_options, main
-from pipelines.store import Store
+from pipelines.store.database import Store
 
 
 @main.command()

@@ -11,11 +11,11 @@ from typing import Any
 import click
 
 from crawler.cli import ConfigFailure, _config, _since, common_options, main, watchlists_of
-from pipelines.evaluate import evaluate as run_evaluation
-from pipelines.evaluate import read_labelled
-from pipelines.store import Store
-from pipelines.validation import ConfigError
-from pipelines.watchlist import Watchlist
+from pipelines.core.validation import ConfigError
+from pipelines.store.database import Store
+from pipelines.watch.evaluate import evaluate as run_evaluation
+from pipelines.watch.evaluate import read_labelled
+from pipelines.watch.watchlist import Watchlist
 
 
 def _chosen(config_path: Path | None, name: str | None) -> list[Watchlist]:
@@ -51,7 +51,7 @@ def _documents(stream: Any, name: str) -> list[dict[str, Any]]:
                 ) from None
         return docs
     if raw.lstrip()[:1] == "<":
-        from pipelines.extract import ExtractionError, extract
+        from pipelines.extract.page import ExtractionError, extract
 
         try:
             story = extract(raw, "file:///" + name, fetched_at=datetime.now(UTC), allowed_domains=())

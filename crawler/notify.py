@@ -6,12 +6,12 @@ from pathlib import Path
 
 import click
 
-from crawler.config import Config
-from crawler.seeds import Source, load_sources
-from pipelines import outbox
-from pipelines.delivery import Delivery, deliver, transport_for
-from pipelines.store import Store
-from pipelines.validation import ConfigError
+from crawler.config.seeds import Source, load_sources
+from crawler.config.wirewatch import Config
+from pipelines.alerts import outbox
+from pipelines.alerts.delivery import Delivery, deliver, transport_for
+from pipelines.core.validation import ConfigError
+from pipelines.store.database import Store
 
 
 def send_alerts(config: Config, digest: bool = False, extra_sources: tuple[Source, ...] = ()) -> Delivery:

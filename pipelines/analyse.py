@@ -27,10 +27,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipelines.watchlist import Verdict, Watchlist, load_watchlists
+from pipelines.watch.watchlist import Verdict, Watchlist, load_watchlists
 
 if TYPE_CHECKING:
-    from pipelines.extract import Story
+    from pipelines.extract.page import Story
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ class Analysis:
     error: str | None = None
     verdicts: dict[str, Verdict] = field(default_factory=dict)
     transient: bool = False  # the error is ours, not the page's: fetch it again next run
-    features: Any = None  # for clustering (pipelines.cluster.Features): CPU work done here too
+    features: Any = None  # for clustering (pipelines.stories.grouping.Features): CPU work done here too
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ class WatchlistFiles:
 
 
 def analyse(job: Job, watchlists: list[Watchlist]) -> Analysis:
-    from pipelines.extract import ExtractionError, extract  # trafilatura: loaded where pages are
+    from pipelines.extract.page import ExtractionError, extract  # trafilatura: loaded where pages are
 
     try:
         story = extract(
@@ -94,7 +94,7 @@ def analyse(job: Job, watchlists: list[Watchlist]) -> Analysis:
         )
     except ExtractionError as exc:
         return Analysis(error=str(exc))
-    from pipelines.cluster import features
+    from pipelines.stories.grouping import features
 
     verdicts = {w.name: w.classify(story.title, story.text) for w in watchlists}
     return Analysis(story, None, verdicts, features=features(story.title, story.text))

@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from pipelines.watchlist import Verdict
+from pipelines.watch.watchlist import Verdict
 
 if TYPE_CHECKING:
-    from pipelines.extract import Story
+    from pipelines.extract.page import Story
 
 
 @dataclass
@@ -25,7 +25,7 @@ class ArticlePage:
     story: Story | None = None
     error: str | None = None
     transient: bool = False  # an error of ours (a dead worker), not of the page
-    features: Any = None  # clustering features (pipelines.cluster.Features), computed by a worker
+    features: Any = None  # clustering features (pipelines.stories.grouping.Features), computed by a worker
     verdicts: dict[str, Verdict] = field(default_factory=dict)
 
     def __repr__(self) -> str:  # Scrapy logs dropped items; keep the page's HTML out of the log

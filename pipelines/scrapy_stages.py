@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 from scrapy.exceptions import DropItem
 from twisted.internet.task import LoopingCall
 
-from pipelines import store as storage
 from pipelines.analyse import Job, shared_analyser
 from pipelines.items import ArticlePage
+from pipelines.store import database as storage
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

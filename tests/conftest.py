@@ -15,8 +15,7 @@ from typing import Any
 
 import pytest
 
-from crawler.demo import DEMO_SEED, DemoSite
-from crawler.paths import DEMO_SITE
+from crawler.demo.server import DEMO_SEED, DEMO_SITE, DemoSite
 
 WIREWATCH = [sys.executable, "-m", "crawler"]
 

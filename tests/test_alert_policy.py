@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 
-from pipelines.alerts import AlertPolicy, Route, backoff, plan, quiet_until
-from pipelines.watchlist import Verdict
+from pipelines.alerts.policy import AlertPolicy, Route, backoff, plan, quiet_until
+from pipelines.watch.watchlist import Verdict
 
 POLICY = AlertPolicy(
     routes=(

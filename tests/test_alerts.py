@@ -19,9 +19,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from conftest import WIREWATCH, demo_seed
 
-from pipelines.extract import Story
-from pipelines.store import Store
-from pipelines.watchlist import Verdict
+from pipelines.extract.page import Story
+from pipelines.store.database import Store
+from pipelines.watch.watchlist import Verdict
 
 RECIPIENTS = ["desk@example.org", "duty@example.org"]
 
@@ -165,7 +165,7 @@ def _story(title: str, text: str) -> Story:
 
 
 def _flag(store: Store, workspace, title: str, text: str) -> None:
-    from crawler.config import load_config
+    from crawler.config.wirewatch import load_config
 
     config = load_config(workspace.config)
     verdict = Verdict(

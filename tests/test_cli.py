@@ -114,7 +114,7 @@ def test_wheel_carries_the_bundled_config_and_seeds(tmp_path: Path):
         "crawler/_bundled/config/wirewatch.toml",
         "crawler/_bundled/config/watchlists/cpec-security.toml",
         "crawler/_bundled/seeds/app.toml",
-        "crawler/demo_site/feed/index.xml",
-        "crawler/demo_seed.toml",
+        "crawler/demo/site/feed/index.xml",
+        "crawler/demo/seed.toml",
     ):
         assert expected in names

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from pipelines import cluster
-from pipelines.extract import Story
-from pipelines.store import Store
+from pipelines.extract.page import Story
+from pipelines.store.database import Store
+from pipelines.stories import grouping as cluster
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 from cluster_corpus import generate, relation

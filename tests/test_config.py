@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from crawler.config import load_config
-from crawler.paths import bundled
-from crawler.seeds import load_sources, parse_source_text, select
-from pipelines.rules import parse_rules
-from pipelines.validation import ConfigError
-from pipelines.watchlist import load_watchlists
+from crawler.config.paths import bundled
+from crawler.config.seeds import load_sources, parse_source_text, select
+from crawler.config.wirewatch import load_config
+from pipelines.core.validation import ConfigError
+from pipelines.watch.rules import parse_rules
+from pipelines.watch.watchlist import load_watchlists
 
 GOOD_SEED = """
 id = "x"

@@ -18,8 +18,8 @@ from typing import Any
 
 from conftest import WIREWATCH, Workspace, demo_seed
 
-from crawler.demo import DemoSite
-from crawler.run import EXIT_LOCKED
+from crawler.demo.server import DemoSite
+from crawler.runtime.run import EXIT_LOCKED
 
 RECENT = 72  # hours: the demo seed's max_age
 

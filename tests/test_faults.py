@@ -11,7 +11,7 @@ import faults
 import pytest
 from conftest import demo_seed
 
-from crawler.demo import DemoSite
+from crawler.demo.server import DemoSite
 
 
 def _closed_port() -> int:

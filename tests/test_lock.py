@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from conftest import demo_seed, run_cli
 
-from crawler.lock import LockHeld, RunLock, lock_path
-from crawler.run import EXIT_LOCKED
+from crawler.runtime.lock import LockHeld, RunLock, lock_path
+from crawler.runtime.run import EXIT_LOCKED
 
 HOLD = (
-    "import sys, time; from pathlib import Path; from crawler.lock import RunLock; "
+    "import sys, time; from pathlib import Path; from crawler.runtime.lock import RunLock; "
     "RunLock(Path(sys.argv[1]), 'test').acquire(); print('held', flush=True); time.sleep(60)"
 )
 

@@ -14,8 +14,7 @@ import pytest
 from conftest import demo_seed
 from test_alerts import RECIPIENTS, configure, smtp  # noqa: F401 (smtp is a fixture)
 
-from crawler.demo import DemoSite
-from crawler.paths import DEMO_SITE
+from crawler.demo.server import DEMO_SITE, DemoSite
 
 RECENT = 72  # hours: the demo seed's max_age
 _DATELINE = re.compile(r"<p>[A-Z ]+, \{\{DATELINE:-?\d+\}\} \(APP\): ")

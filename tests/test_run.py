@@ -15,10 +15,9 @@ from pathlib import Path
 import pytest
 from conftest import WIREWATCH, demo_seed
 
-from crawler.config import load_config
-from crawler.demo import DemoSite, render
-from crawler.paths import DEMO_SITE
-from pipelines.urls import normalize_url
+from crawler.config.wirewatch import load_config
+from crawler.demo.server import DEMO_SITE, DemoSite, render
+from pipelines.core.urls import normalize_url
 
 RECENT = 72  # hours: the demo seed's max_age is 3 days
 

@@ -13,13 +13,12 @@ import pytest
 from trafilatura.metadata import extract_metadata
 from trafilatura.utils import load_html
 
-from crawler.demo import render
-from crawler.discovery import DiscoveryError, maybe_gunzip, parse_feed, parse_listing, parse_sitemap
-from crawler.paths import DEMO_SITE
-from pipelines.extract import _DATE_PARAMS, ExtractionError, choose_date, extract, page_metadata
-from pipelines.store import Store, Validators
-from pipelines.urls import is_private_host, normalize_url
-from pipelines.watchlist import Verdict
+from crawler.demo.server import DEMO_SITE, render
+from crawler.discovery.links import DiscoveryError, maybe_gunzip, parse_feed, parse_listing, parse_sitemap
+from pipelines.core.urls import is_private_host, normalize_url
+from pipelines.extract.page import _DATE_PARAMS, ExtractionError, choose_date, extract, page_metadata
+from pipelines.store.database import Store, Validators
+from pipelines.watch.watchlist import Verdict
 
 BASE = "https://news.example"
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -164,7 +163,7 @@ def test_store_add_alias_failure_and_validators(tmp_path: Path):
 
 
 def test_batched_store_keeps_each_story_whole_and_commits_in_time(tmp_path: Path, monkeypatch):
-    from pipelines import store as storage
+    from pipelines.store import database as storage
 
     store = storage.shared(tmp_path / "w.db")
     other = Store(tmp_path / "w.db")  # another process's view: sees committed stories only
@@ -202,8 +201,8 @@ def test_batched_store_keeps_each_story_whole_and_commits_in_time(tmp_path: Path
 
 
 def test_relevance_ranks_the_newest_matches(tmp_path: Path, monkeypatch):
-    from pipelines import store as storage
-    from pipelines.extract import Story
+    from pipelines.extract.page import Story
+    from pipelines.store import database as storage
 
     store = Store(tmp_path / "w.db")
     texts = ["convoy convoy convoy attacked", "a convoy passed", "the convoy was late", "no match here"]

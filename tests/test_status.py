@@ -6,8 +6,8 @@ from dataclasses import asdict
 
 from conftest import demo_seed, run_cli
 
-from crawler.run import SourceResult
-from pipelines.store import Store
+from crawler.runtime.run import SourceResult
+from pipelines.store.database import Store
 
 
 def record(workspace, *statuses: str) -> None:

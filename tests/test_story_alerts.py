@@ -6,12 +6,12 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime, timedelta
 
-from pipelines import outbox
-from pipelines.alerts import AlertPolicy, Route, plan
-from pipelines.extract import Story
-from pipelines.mail import compose_digest
-from pipelines.store import Store
-from pipelines.watchlist import Verdict
+from pipelines.alerts import outbox
+from pipelines.alerts.compose import compose_digest
+from pipelines.alerts.policy import AlertPolicy, Route, plan
+from pipelines.extract.page import Story
+from pipelines.store.database import Store
+from pipelines.watch.watchlist import Verdict
 
 POLICY = AlertPolicy(routes=(Route("cpec-security", ("desk@example.org",)),))
 CORE = Verdict(True, "core", "incident", 9.0, [{"rule": "r", "score": 9.0, "terms": ["attacked"]}])

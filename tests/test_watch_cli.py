@@ -63,7 +63,7 @@ def test_classify_plain_text_and_html_files(tmp_path: Path):
     )
     out = json.loads(run_cli("classify", str(text)).stdout)
     assert out["id"] == str(text) and out["flagged"]
-    page = Path(__file__).resolve().parent.parent / "crawler/demo_site/sports"
+    page = Path(__file__).resolve().parent.parent / "crawler/demo/site/sports"
     html = next(page.glob("*/index.html"))
     out = json.loads(run_cli("classify", str(html)).stdout)
     assert out["flagged"] is False and out["score"] == 0

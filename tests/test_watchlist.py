@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from pipelines.entities import EntityFinder, Gazetteer, load_gazetteer
-from pipelines.rules import parse_rules
-from pipelines.terms import Term
-from pipelines.watchlist import Watchlist, split_sentences
+from pipelines.watch.entities import EntityFinder, Gazetteer, load_gazetteer
+from pipelines.watch.rules import parse_rules
+from pipelines.watch.terms import Term
+from pipelines.watch.watchlist import Watchlist, split_sentences
 
 GROUPS = {
     "who": ["Chinese (national|citizen|engineer|worker)*", "CPEC"],
@@ -184,7 +184,7 @@ def test_bundled_gazetteer_loads_and_every_term_is_found_by_the_entity_ruler():
 
 
 def test_unknown_entity_label_is_a_rule_error(gazetteer):
-    from pipelines.validation import ConfigError
+    from pipelines.core.validation import ConfigError
 
     with pytest.raises(ConfigError, match=r"rules\[r\].all\[0\]: unknown entity label 'DAM'"):
         watchlist({"name": "r", "all": ["entity:DAM"], "weight": 1}, gazetteer=gazetteer)

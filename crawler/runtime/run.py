@@ -1,0 +1,147 @@
+"""One crawl cycle: every selected source crawled once, results recorded in `runs`.
+
+A Twisted reactor cannot be restarted, so `run_once` can be called once per process; the
+CLI, the daemon and the tests each give it a process of its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from scrapy.crawler import Crawler, CrawlerProcess
+
+from crawler.config.seeds import Source
+from crawler.config.wirewatch import Config
+from crawler.discovery.spider import NewsSpider
+from crawler.fetch.settings import crawl_settings
+from pipelines.analyse import close_all, fewer_collections
+from pipelines.store.database import Store, close_shared
+from pipelines.watch.watchlist import Watchlist
+
+logger = logging.getLogger(__name__)
+
+# Exit codes of `wirewatch run` (documented in the README and in `wirewatch --help`).
+EXIT_OK = 0  # every source crawled without error
+EXIT_INTERNAL = 1  # a bug: an unexpected exception (the traceback is printed)
+EXIT_USAGE = 2  # bad command-line arguments
+EXIT_CONFIG = 3  # a config, seed or watchlist file is invalid: nothing was crawled
+EXIT_SOURCES_FAILED = 4  # one or more sources had errors; the others' stories are stored
+EXIT_LOCKED = 5  # another run holds the lock (crawler/lock.py); nothing was done
+EXIT_INTERRUPTED = 6  # stopped by Ctrl-C or SIGTERM; what was stored is kept
+
+
+@dataclass
+class SourceResult:
+    source: str
+    status: str  # ok | errors | failed
+    requests: int = 0
+    pages_fetched: int = 0
+    not_modified: int = 0
+    new_articles: int = 0
+    flagged: int = 0
+    known_skipped: int = 0
+    extraction_failures: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunResult:
+    run_id: int
+    status: str  # ok | partial | failed | interrupted
+    sources: list[SourceResult]
+
+    @property
+    def exit_code(self) -> int:
+        if self.status == "interrupted":
+            return EXIT_INTERRUPTED
+        return EXIT_OK if self.status == "ok" else EXIT_SOURCES_FAILED
+
+
+def summarize(source: str, stats: dict[str, Any]) -> SourceResult:
+    """Turn one crawler's Scrapy stats into the row stored in `run_sources`."""
+    errors = list(stats.get("wirewatch/errors", []))
+    crashes = stats.get("spider_exceptions/count", 0)
+    if crashes:
+        errors.append(f"{crashes} unexpected exception(s) while parsing; see the log for tracebacks")
+    if not stats.get("wirewatch/discovery_ok") and stats.get("wirewatch/discovery_errors"):
+        status = "failed"
+    else:
+        status = "errors" if errors else "ok"
+    return SourceResult(
+        source=source,
+        status=status,
+        requests=stats.get("downloader/request_count", 0),
+        pages_fetched=sum(v for k, v in stats.items() if k.startswith("downloader/response_status_count/2")),
+        not_modified=stats.get("wirewatch/not_modified", 0),
+        new_articles=stats.get("wirewatch/store/new", 0),
+        flagged=stats.get("wirewatch/store/flagged", 0),
+        known_skipped=stats.get("wirewatch/known_skipped", 0),
+        extraction_failures=stats.get("wirewatch/store/failures", 0),
+        errors=errors,
+    )
+
+
+def run_once(
+    config: Config,
+    sources: list[Source],
+    watchlists: list[Watchlist],
+    database: Path,
+    trigger: str = "cli",
+) -> RunResult:
+    """Crawl each source once (all in parallel, each with its own politeness) and record it."""
+    began = time.monotonic()
+    store = Store(database)
+    try:
+        run_id = store.start_run(trigger, [s.id for s in sources])
+    finally:
+        store.close()
+    logger.info("run %d started (%s): %s", run_id, trigger, ", ".join(s.id for s in sources))
+
+    level = logging.getLogger().level
+    process = CrawlerProcess(
+        {"LOG_LEVEL": config.log_level, "LOG_INSTALL_ROOT_HANDLER": False, "TELNETCONSOLE_ENABLED": False}
+    )
+    # Scrapy lowers the root logger to NOTSET: every request's debug lines would be built, then
+    # dropped by the handler. Keep the level logging was set up with.
+    logging.getLogger().setLevel(level)
+    crawlers = []
+    for i, source in enumerate(sources):
+        # The first crawler installs the (asyncio) reactor; a process gets exactly one.
+        crawler = Crawler(
+            NewsSpider, crawl_settings(config, source, watchlists, database), init_reactor=i == 0
+        )
+        process.crawl(
+            crawler, source=source, max_age=config.max_age, max_page_bytes=config.crawl.max_page_bytes
+        )
+        crawlers.append((source, crawler))
+    try:
+        with fewer_collections():
+            process.start()
+    finally:
+        close_all()
+        close_shared()
+
+    results = [
+        summarize(source.id, crawler.stats.get_stats() if crawler.stats else {})
+        for source, crawler in crawlers
+    ]
+    reasons = {crawler.stats.get_value("finish_reason") for _, crawler in crawlers if crawler.stats}
+    if reasons - {"finished"}:
+        status = "interrupted"
+    elif all(r.status == "ok" for r in results):
+        status = "ok"
+    elif all(r.status == "failed" for r in results):
+        status = "failed"
+    else:
+        status = "partial"
+    store = Store(database)
+    try:
+        store.finish_run(run_id, status, [asdict(r) for r in results], time.monotonic() - began)
+    finally:
+        store.close()
+    logger.info("run %d ended: %s", run_id, status)
+    return RunResult(run_id, status, results)

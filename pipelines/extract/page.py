@@ -1,0 +1,183 @@
+"""Extraction: an article page's HTML in, a clean story (text and metadata) out, via trafilatura."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import py3langid
+import trafilatura
+from htmldate import find_date
+from lxml.html import HtmlElement
+from trafilatura.metadata import examine_meta, extract_author, extract_meta_json, extract_title, extract_url
+from trafilatura.settings import Document
+from trafilatura.utils import load_html
+
+from pipelines.core.dates import parse_date
+from pipelines.core.urls import normalize_url
+
+logger = logging.getLogger(__name__)
+
+# Fewer characters than this after extraction is not a story (a video page, a gallery, an
+# index). Short wire items ("a few texts are very short") are still a few hundred.
+MIN_TEXT_CHARS = 150
+# The language is told from the first characters of the text: a paragraph is plenty, and the
+# cost grows with the length.
+LANGUAGE_SAMPLE = 400
+
+# Ask htmldate for the time and the offset too, not just the day.
+_DATE_PARAMS: dict[str, Any] = {
+    "extensive_search": True,
+    "original_date": True,
+    "outputformat": "%Y-%m-%dT%H:%M:%S%z",
+}
+_NAIVE_MIDNIGHT = re.compile(r"T00:00:00$")
+
+
+class ExtractionError(Exception):
+    """The page holds no usable story; the message says why."""
+
+
+@dataclass(frozen=True)
+class Story:
+    url: str  # canonical, normalised
+    title: str
+    author: str | None
+    published_at: datetime | None
+    date_source: str  # "page", "page-day", "feed" (feed, sitemap or listing) or "none"
+    language: str
+    text: str
+    content_hash: str
+
+
+def _same_site(url: str, allowed_domains: tuple[str, ...]) -> bool:
+    host = urlsplit(url).hostname or ""
+    return any(host == d or host.endswith("." + d) for d in allowed_domains)
+
+
+def choose_date(
+    page_value: str | None,
+    hint: datetime | None,
+    fetched_at: datetime,
+    tz: ZoneInfo,
+) -> tuple[datetime | None, str]:
+    """Pick the publication time: the page's own if it has a time, else the feed's, else the
+    page's day; a candidate later than the fetch is never accepted."""
+    page_day_only = bool(page_value and _NAIVE_MIDNIGHT.search(page_value))
+    page = parse_date(page_value, tz)
+    if page is not None and page > fetched_at:
+        logger.debug("page date %s is after the fetch, ignored", page_value)
+        page = None
+    if hint is not None and hint > fetched_at:
+        hint = None
+    if page is not None and not page_day_only:
+        return page, "page"
+    if hint is not None:
+        return hint, "feed"
+    if page is not None:
+        return page, "page-day"
+    return None, "none"
+
+
+def page_metadata(tree: HtmlElement, url: str) -> Document:
+    """trafilatura's `extract_metadata`, for what a story keeps: title, author, canonical URL
+    and date (htmldate, asked for the time too). Its scans for categories, tags, site name and
+    licence are left out: on a WordPress page, with menus and footers full of links, they cost
+    about a third of the whole extraction. tests/test_stages.py checks that the fields agree
+    with `extract_metadata`'s."""
+    meta = examine_meta(tree)
+    if meta.author and " " not in meta.author:
+        meta.author = None
+    try:
+        meta = extract_meta_json(tree, meta)
+    except Exception as exc:  # trafilatura's own guard: its JSON-LD reader has bugs
+        logger.debug("JSON-LD metadata of %s unreadable: %s", url, exc)
+    if not meta.title:
+        meta.title = extract_title(tree)
+    if not meta.author:
+        meta.author = extract_author(tree)
+    if not meta.url:
+        meta.url = extract_url(tree, url)
+    meta.date = find_date(tree, **{**_DATE_PARAMS, "url": meta.url})
+    meta.clean_and_trim()
+    return meta
+
+
+def extract(
+    html: str,
+    url: str,
+    *,
+    fetched_at: datetime,
+    allowed_domains: tuple[str, ...],
+    timezone: str = "UTC",
+    language: str = "en",
+    hint_published: datetime | None = None,
+    hint_title: str | None = None,
+    favor: str = "balanced",
+    boilerplate: tuple[re.Pattern[str], ...] = (),
+    fallback: bool = True,
+) -> Story:
+    """Extract the story of one article page; raise ExtractionError when there is none.
+
+    ``favor`` ("precision" or "recall"), ``boilerplate`` (patterns of lines that are not the
+    story, e.g. a copyright line) and ``fallback`` (False: trust trafilatura's own extractor
+    and skip its comparison with readability and jusText, a third of its CPU) are the
+    source's hints from its seed file."""
+    if not html or not html.strip():
+        raise ExtractionError("empty page")
+    try:
+        tree = load_html(html)
+        if tree is None:
+            raise ExtractionError("not an HTML document")
+        meta = page_metadata(tree, url)
+        doc = trafilatura.bare_extraction(
+            tree,
+            url=url,
+            with_metadata=False,
+            include_comments=False,
+            include_tables=False,
+            favor_precision=favor == "precision",
+            favor_recall=favor == "recall",
+            fast=not fallback,
+        )
+    except ExtractionError:
+        raise
+    except Exception as exc:  # trafilatura and lxml raise many kinds on hostile markup
+        raise ExtractionError(f"extractor failed: {type(exc).__name__}: {exc}") from exc
+    if not isinstance(doc, Document) or not doc.text:
+        raise ExtractionError("no main text found")
+    title = (meta.title or hint_title or "").strip()
+    text = doc.text.strip()
+    if boilerplate:
+        text = "\n".join(line for line in text.split("\n") if not any(p.search(line) for p in boilerplate))
+    first, _, rest = text.partition("\n")
+    if title and first.strip() == title:
+        text = rest.strip()
+    if len(text) < MIN_TEXT_CHARS:
+        raise ExtractionError(f"text too short ({len(text)} characters, fewer than {MIN_TEXT_CHARS})")
+    if not title:
+        raise ExtractionError("no title found")
+
+    canonical = normalize_url(url)
+    if meta.url and meta.url.startswith(("http://", "https://")) and _same_site(meta.url, allowed_domains):
+        canonical = normalize_url(meta.url)
+
+    tz = ZoneInfo(timezone)
+    published, date_source = choose_date(meta.date, hint_published, fetched_at, tz)
+    detected, _ = py3langid.classify(text[:LANGUAGE_SAMPLE])
+    return Story(
+        url=canonical,
+        title=title,
+        author=(meta.author or None),
+        published_at=published,
+        date_source=date_source,
+        language=detected or language,
+        text=text,
+        content_hash=hashlib.sha256(" ".join(text.split()).encode()).hexdigest(),
+    )

@@ -1,0 +1,3 @@
+"""Stage 2, flag: watchlists score an article's title and text and say why.
+
+Rules over terms, gazetteer entities and (optionally) spaCy NER; `evaluate` measures a watchlist."""
