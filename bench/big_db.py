@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from news_site import WORDS
 
-from pipelines.store.database import Store
+from pipelines.store import Store
 
 PLACES = ["Gwadar", "Karachi", "Quetta", "Dasu", "Lahore", "Peshawar", "Islamabad", "Besham", "Multan"]
 

@@ -20,15 +20,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cluster_corpus import Article, generate, relation
+from cluster_corpus import Article as CorpusArticle
+from cluster_corpus import generate, relation
 
+from pipelines import flow
 from pipelines.core.dates import iso_utc
-from pipelines.extract.page import Story
-from pipelines.store.database import Store
+from pipelines.core.records import Article
+from pipelines.store import Store
 
 
-def story_of(article: Article, n: int) -> Story:
-    return Story(
+def story_of(article: CorpusArticle, n: int) -> Article:
+    return Article(
         url=f"https://{article.source}.example/{article.event}/{n}/",
         title=article.title,
         author=None,
@@ -40,10 +42,10 @@ def story_of(article: Article, n: int) -> Story:
     )
 
 
-def store_all(store: Store, articles: list[Article]) -> list[int]:
+def store_all(store: Store, articles: list[CorpusArticle]) -> list[int]:
     ids = []
     for n, article in enumerate(articles):
-        article_id = store.add_story(article.source, story_of(article, n), {}, article.published, "")
+        article_id = flow.keep(store, article.source, story_of(article, n), {}, article.published, "")
         assert article_id is not None
         ids.append(article_id)
     return ids
@@ -56,7 +58,7 @@ def quality(events_per_day: int, days: int, seed: int) -> dict[str, dict[str, in
         ids = store_all(store, articles)
         stories = dict(store.db.execute("SELECT id, story_id FROM articles").fetchall())
         incremental = [stories[i] for i in ids]
-        store.recluster()
+        flow.regroup(store)
         stories = dict(store.db.execute("SELECT id, story_id FROM articles").fetchall())
         agree = incremental == [stories[i] for i in ids]
         store.close()
@@ -126,12 +128,12 @@ def cost(total: int, new: int, seed: int) -> None:
             )
         loaded = time.perf_counter() - started
         started = time.perf_counter()
-        counts = store.recluster()
+        counts = flow.regroup(store)
         rebuilt = time.perf_counter() - started
         timings = []
         for n, article in enumerate(fresh):
             begin = time.perf_counter()
-            store.add_story(article.source, story_of(article, total + n), {}, article.published, "")
+            flow.keep(store, article.source, story_of(article, total + n), {}, article.published, "")
             timings.append(time.perf_counter() - begin)
         size = (Path(folder) / "scale.db").stat().st_size
         index = {

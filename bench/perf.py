@@ -38,7 +38,8 @@ import trafilatura
 
 from crawler.config.wirewatch import load_config
 from crawler.demo.server import DemoSite
-from pipelines.extract.page import _DATE_PARAMS, Story, extract
+from pipelines.core.records import Article
+from pipelines.extract.page import _DATE_PARAMS, extract
 from pipelines.stories.grouping import features
 from pipelines.watch.watchlist import load_watchlists
 
@@ -94,7 +95,7 @@ def extraction_alone(
     ``fast``, both extractions skip trafilatura's readability/jusText comparison."""
     pages = [(f.read_text("utf-8"), f"{base}/{f.parent.parent.name}/{f.parent.name}/") for f in files]
     fetched = datetime.now(UTC)
-    stories: list[Story] = []
+    stories: list[Article] = []
     watchlists = load_watchlists(DEFAULTS.watchlist_paths, DEFAULTS.gazetteer, DEFAULTS.nlp_model)
     stages = {
         "trafilatura": lambda page, url: trafilatura.bare_extraction(

@@ -20,9 +20,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from news_site import _story
 
-from pipelines.extract.page import Story
-from pipelines.store import database as storage
-from pipelines.stories import grouping as cluster
+from pipelines import flow
+from pipelines import store as storage
+from pipelines.core.records import Article
+from pipelines.stories import fingerprints as cluster
 
 
 def main() -> None:
@@ -40,12 +41,12 @@ def main() -> None:
         data = _story(i, now - timedelta(minutes=i))
         text = "\n".join(data["paragraphs"])  # type: ignore[arg-type]
         title = str(data["title"])
-        story = Story(f"https://news.example/{i}/", title, None, now, "page", "en", text, str(i))
+        story = Article(f"https://news.example/{i}/", title, None, now, "page", "en", text, str(i))
         stories.append((story, cluster.features(title, text)))
     store = storage.shared(args.db)
     before = resource.getrusage(resource.RUSAGE_SELF)
     for story, features in stories:
-        store.add_story("bench", story, {}, now, story.url, None, features)
+        flow.keep(store, "bench", story, {}, now, story.url, None, features)
     storage.close_shared()
     after = resource.getrusage(resource.RUSAGE_SELF)
     user = (after.ru_utime - before.ru_utime) * 1000 / len(stories)

@@ -22,9 +22,10 @@ from crawler.config.seeds import Source, load_sources, parse_source_text, select
 from crawler.config.wirewatch import Config, check_schedule_sources, load_config
 from crawler.notify import send_alerts
 from crawler.runtime.lock import LockHeld, RunLock, lock_path
+from crawler.runtime.regroup import finish_interrupted
 from crawler.runtime.run import EXIT_CONFIG, EXIT_LOCKED, RunResult, run_once
 from pipelines.core.validation import ConfigError, parse_duration
-from pipelines.store.database import Store
+from pipelines.store import Store
 from pipelines.watch.watchlist import Watchlist, load_watchlists
 
 EXIT_CODES = """\b
@@ -211,6 +212,7 @@ def run(config_path: Path | None, db: Path | None, source_names: tuple[str, ...]
         result = run_once(config, chosen, watchlists, config.database, trigger=trigger)
         print_summary(result)
         if result.status != "interrupted":
+            finish_interrupted(config)
             send_alerts(config)
     finally:
         lock.release()
@@ -259,7 +261,7 @@ def flagged(
     Example: wirewatch flagged --since 24h --watchlist cpec-security --format csv
     """
     config = _config(config_path, db)
-    store = Store(config.database)
+    store = Store(config.database, readonly=True)
     try:
         rows = store.flagged(_since(since), watchlist, limit)
     finally:
@@ -291,7 +293,7 @@ def search(config_path: Path | None, db: Path | None, query: str, limit: int, fm
     Example: wirewatch search '"Chinese nationals" AND (attack OR convoy)' --order relevance
     """
     config = _config(config_path, db)
-    store = Store(config.database)
+    store = Store(config.database, readonly=True)
     try:
         rows = store.search(query, limit, order)
     except Exception as exc:  # sqlite3.OperationalError for a malformed FTS query
@@ -315,7 +317,7 @@ def sources(ctx: click.Context, config_path: Path | None, db: Path | None) -> No
     configured, _ = _load(config)
     last: dict[str, dict[str, Any]] = {}
     if config.database.exists():
-        store = Store(config.database)
+        store = Store(config.database, readonly=True)
         try:
             last = store.last_runs()
         finally:
@@ -408,7 +410,7 @@ def demo(keep: Path | None) -> None:
         result = run_once(config, [source], watchlists, config.database, trigger="demo")
     print_summary(result)
     send_alerts(config, digest=True, extra_sources=(source,))
-    store = Store(config.database)
+    store = Store(config.database, readonly=True)
     try:
         rows = store.flagged(None, None)
     finally:

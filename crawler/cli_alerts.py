@@ -10,8 +10,7 @@ from tabulate import tabulate
 
 from crawler.cli import _config, common_options, main
 from crawler.notify import send_alerts
-from pipelines.alerts import outbox
-from pipelines.store.database import Store
+from pipelines.store import Store
 
 
 @main.group()
@@ -58,9 +57,9 @@ def list_alerts(config_path: Path | None, db: Path | None, status: str | None) -
 
     Example: wirewatch alerts list --failed
     """
-    store = Store(_config(config_path, db).database)
+    store = Store(_config(config_path, db).database, readonly=True)
     try:
-        rows = outbox.listing(store.db, status)
+        rows = store.alert_listing(status)
     finally:
         store.close()
     columns = [
@@ -87,7 +86,7 @@ def retry(config_path: Path | None, db: Path | None, ids: tuple[int, ...]) -> No
     """
     store = Store(_config(config_path, db).database)
     try:
-        count = outbox.retry(store, list(ids))
+        count = store.retry_alerts(list(ids))
     finally:
         store.close()
     click.echo(f"{count} alert(s) queued again")

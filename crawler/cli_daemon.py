@@ -19,7 +19,7 @@ from crawler.config.wirewatch import check_schedule_sources, load_config
 from crawler.runtime.daemon import Daemon, Plan
 from crawler.runtime.schedule import Spec, next_times, plan_jobs
 from pipelines.core.validation import ConfigError
-from pipelines.store.database import Store
+from pipelines.store import Store
 
 EXIT_FAILING = 7  # `wirewatch status`: a source failed its last --failing-after runs
 LEVELS = click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False)
@@ -141,7 +141,7 @@ def status(config_path: Path | None, db: Path | None, failing_after: int) -> Non
     running: list[dict[str, Any]] = []
     latest = None
     if config.database.exists():
-        store = Store(config.database)
+        store = Store(config.database, readonly=True)
         try:
             last, streaks, running, latest = (
                 store.last_runs(),

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import click
 
-from crawler.cli import _config, common_options, main
-from pipelines.store.database import Store
+from crawler.cli import LockedFailure, _config, common_options, main
+from crawler.runtime.lock import LockHeld
+from crawler.runtime.regroup import regroup
+from pipelines import flow
 
 
 @main.command()
@@ -16,20 +18,30 @@ from pipelines.store.database import Store
 def recluster(config_path: Path | None, db: Path | None) -> None:
     """Rebuild the stories (events) from every stored article, from scratch.
 
-    Each new article joins a story as it is stored; run this after changing the clustering
-    code or thresholds. It holds the database's write lock while it works (a few
-    milliseconds per article), so a run started meanwhile waits for it.
+    Each new article joins a story as it is stored; run this after changing the grouping
+    code or thresholds. It works in transactions of about half a second, so a crawl storing
+    articles meanwhile waits at most about that long (its new articles are grouped, and their
+    alerts queued, when the rebuild reaches them), and queries never wait. Interrupted, it
+    carries on where it stopped when run again; until then new articles wait for it.
 
     Example: wirewatch recluster --db /var/lib/wirewatch/wirewatch.db
     """
-    store = Store(_config(config_path, db).database)
+    config = _config(config_path, db)
     started = time.monotonic()
+    shown = [started]
+
+    def progress(counts: flow.Regrouped, left: int) -> None:
+        if time.monotonic() - shown[0] >= 10:
+            shown[0] = time.monotonic()
+            click.echo(f"  {counts.articles} articles regrouped, {left} to go", err=True)
+
     try:
-        counts = store.recluster()
-    finally:
-        store.close()
+        counts = regroup(config, progress)
+    except LockHeld as exc:
+        raise LockedFailure(exc) from None
     click.echo(
-        f"{counts['articles']} articles in {counts['stories']} stories "
-        f"({counts['duplicate']} wire copies, {counts['event']} other versions of an event) "
+        f"{counts.articles} articles in {counts.stories} stories "
+        f"({counts.duplicate} wire copies, {counts.event} other versions of an event) "
         f"in {time.monotonic() - started:.1f} s"
+        + (f"; {counts.alerted} alerts queued for articles stored meanwhile" if counts.alerted else "")
     )

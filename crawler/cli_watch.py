@@ -11,8 +11,9 @@ from typing import Any
 import click
 
 from crawler.cli import ConfigFailure, _config, _since, common_options, main, watchlists_of
+from pipelines import flow
 from pipelines.core.validation import ConfigError
-from pipelines.store.database import Store
+from pipelines.store import Store
 from pipelines.watch.evaluate import evaluate as run_evaluation
 from pipelines.watch.evaluate import read_labelled
 from pipelines.watch.watchlist import Watchlist
@@ -149,7 +150,7 @@ def rescore(config_path: Path | None, db: Path | None, watchlist: str | None, si
     watchlists = _chosen(config_path, watchlist)
     store = Store(config.database)
     try:
-        changes = store.rescore(watchlists, _since(since), config.alerts)
+        changes = flow.rescore(store, watchlists, _since(since), config.alerts)
     finally:
         store.close()
     for name, counts in changes.items():
@@ -168,7 +169,7 @@ def explain(config_path: Path | None, db: Path | None, article: str) -> None:
     Example: wirewatch explain 42
     """
     config = _config(config_path, db)
-    store = Store(config.database)
+    store = Store(config.database, readonly=True)
     try:
         row = store.article(article)
         if row is None:

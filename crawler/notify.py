@@ -11,7 +11,7 @@ from crawler.config.wirewatch import Config
 from pipelines.alerts import outbox
 from pipelines.alerts.delivery import Delivery, deliver, transport_for
 from pipelines.core.validation import ConfigError
-from pipelines.store.database import Store
+from pipelines.store import Store
 
 
 def send_alerts(config: Config, digest: bool = False, extra_sources: tuple[Source, ...] = ()) -> Delivery:

@@ -4,7 +4,7 @@ Scrapy runs on one thread; trafilatura, the watchlists and spaCy are CPU work. P
 handed to up to ``workers`` processes (one per core by default) so both cores extract while
 the reactor keeps downloading; Scrapy's limit on bytes in its item pipelines bounds how many
 pages wait, so memory stays flat. Workers start as pages need them: a run that finds nothing
-new starts none, a run with a few new stories one.
+new starts none, a run with a few new articles one.
 """
 
 from __future__ import annotations
@@ -27,10 +27,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipelines.watch.watchlist import Verdict, Watchlist, load_watchlists
+from pipelines.core.records import Verdict
+from pipelines.watch import Watchlist, load_watchlists
 
 if TYPE_CHECKING:
-    from pipelines.extract.page import Story
+    from pipelines.core.records import Article
 
 logger = logging.getLogger(__name__)
 
@@ -59,11 +60,11 @@ class Job:
 
 @dataclass
 class Analysis:
-    story: Story | None = None
+    article: Article | None = None
     error: str | None = None
     verdicts: dict[str, Verdict] = field(default_factory=dict)
     transient: bool = False  # the error is ours, not the page's: fetch it again next run
-    features: Any = None  # for clustering (pipelines.stories.grouping.Features): CPU work done here too
+    features: Any = None  # for clustering (pipelines.stories.Features): CPU work done here too
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ def analyse(job: Job, watchlists: list[Watchlist]) -> Analysis:
     from pipelines.extract.page import ExtractionError, extract  # trafilatura: loaded where pages are
 
     try:
-        story = extract(
+        article = extract(
             job.html,
             job.url,
             fetched_at=job.fetched_at,
@@ -94,10 +95,10 @@ def analyse(job: Job, watchlists: list[Watchlist]) -> Analysis:
         )
     except ExtractionError as exc:
         return Analysis(error=str(exc))
-    from pipelines.stories.grouping import features
+    from pipelines.stories import features
 
-    verdicts = {w.name: w.classify(story.title, story.text) for w in watchlists}
-    return Analysis(story, None, verdicts, features=features(story.title, story.text))
+    verdicts = {w.name: w.classify(article.title, article.text) for w in watchlists}
+    return Analysis(article, None, verdicts, features=features(article.title, article.text))
 
 
 class WorkerDied(Exception):
@@ -272,7 +273,7 @@ class Analyser:
     The first worker starts with the first page; another only once pages have waited for
     GROW_AFTER seconds: a worker costs about 1.2 s of CPU before its first answer (importing
     trafilatura and datasketch's scipy, loading the language model), more than a run with a
-    few new stories needs, while a large crawl soon has every worker busy.
+    few new articles needs, while a large crawl soon has every worker busy.
     """
 
     def __init__(self, workers: int, files: WatchlistFiles, watchlists: list[Watchlist]):

@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from pipelines.watch.watchlist import Verdict
+from pipelines.core.records import Verdict
 
 if TYPE_CHECKING:
-    from pipelines.extract.page import Story
+    from pipelines.core.records import Article
 
 
 @dataclass
@@ -22,7 +22,7 @@ class ArticlePage:
     hint_published: datetime | None = None  # from the feed, sitemap or listing that linked it
     hint_title: str | None = None
     # Filled in by the stages:
-    story: Story | None = None
+    article: Article | None = None
     error: str | None = None
     transient: bool = False  # an error of ours (a dead worker), not of the page
     features: Any = None  # clustering features (pipelines.stories.grouping.Features), computed by a worker

@@ -1,4 +1,8 @@
-"""Thin Scrapy item pipelines over the pure stages: analyse (100: extract, watchlists) -> store (300)."""
+"""The only Scrapy-aware part of pipelines: item pipelines that call the stages in flow order.
+
+AnalyseStage (100): extract, flag and story features, in worker processes (`analyse`).
+KeepStage (300): store, group into a story, flag, queue alerts (`flow.keep`).
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,10 @@ from typing import TYPE_CHECKING, Any
 from scrapy.exceptions import DropItem
 from twisted.internet.task import LoopingCall
 
+from pipelines import flow
+from pipelines import store as storage
 from pipelines.analyse import Job, shared_analyser
 from pipelines.items import ArticlePage
-from pipelines.store import database as storage
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -63,16 +68,16 @@ class AnalyseStage:
         )
         item.html = ""  # the page goes to a worker; do not carry it further
         result = await self.analyser.run(job)
-        item.story, item.error, item.verdicts = result.story, result.error, result.verdicts
+        item.article, item.error, item.verdicts = result.article, result.error, result.verdicts
         item.features = result.features
         item.transient = result.transient
         self.stats.inc_value("wirewatch/extract/failed" if result.error else "wirewatch/extract/ok")
         return item
 
 
-class StoreStage:
-    """Writes each story with its flags whole (batched: pipelines/store.py), or records why
-    there is none."""
+class KeepStage:
+    """Keeps each article whole with its story, flags and alerts (batched: pipelines/store), or
+    records why there is none."""
 
     def __init__(self, crawler: Crawler):
         self.stats = crawler.stats
@@ -83,7 +88,7 @@ class StoreStage:
         self.committer: LoopingCall | None = None
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> StoreStage:
+    def from_crawler(cls, crawler: Crawler) -> KeepStage:
         return cls(crawler)
 
     def open_spider(self) -> None:
@@ -101,19 +106,26 @@ class StoreStage:
         if not isinstance(item, ArticlePage):
             return item
         assert self.store is not None, "store opened in open_spider"
-        if item.story is None and item.transient:
+        if item.article is None and item.transient:
             record_error(self.stats, self.source.id, item.url, item.error or "failed", "article")
             raise DropItem(f"{item.url}: {item.error}; it will be fetched again")
-        if item.story is None:
+        if item.article is None:
             self.store.record_failure(self.source.id, item.url, item.error or "no story")
             self.stats.inc_value("wirewatch/store/failures")
             raise DropItem(f"extraction failed for {item.url}: {item.error}")
-        article_id = self.store.add_story(
-            self.source.id, item.story, item.verdicts, item.fetched_at, item.url, self.alerts, item.features
+        article_id = flow.keep(
+            self.store,
+            self.source.id,
+            item.article,
+            item.verdicts,
+            item.fetched_at,
+            item.url,
+            self.alerts,
+            item.features,
         )
         if article_id is None:
             self.stats.inc_value("wirewatch/store/duplicates")
-            raise DropItem(f"{item.url}: already stored as {item.story.url}", log_level="INFO")
+            raise DropItem(f"{item.url}: already stored as {item.article.url}", log_level="INFO")
         self.stats.inc_value("wirewatch/store/new")
         if any(v.flagged for v in item.verdicts.values()):
             self.stats.inc_value("wirewatch/store/flagged")

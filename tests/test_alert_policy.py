@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 
 from pipelines.alerts.policy import AlertPolicy, Route, backoff, plan, quiet_until
-from pipelines.watch.watchlist import Verdict
+from pipelines.core.records import Verdict
 
 POLICY = AlertPolicy(
     routes=(

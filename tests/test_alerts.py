@@ -19,9 +19,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from conftest import WIREWATCH, demo_seed
 
-from pipelines.extract.page import Story
-from pipelines.store.database import Store
-from pipelines.watch.watchlist import Verdict
+from pipelines import flow
+from pipelines.core.records import Article, Verdict
+from pipelines.store import Store
 
 RECIPIENTS = ["desk@example.org", "duty@example.org"]
 
@@ -151,8 +151,8 @@ def test_digest_lists_the_mentions_once(site, workspace, smtp, manifest):
     assert len(handler.received) == before + len(RECIPIENTS)
 
 
-def _story(title: str, text: str) -> Story:
-    return Story(
+def _story(title: str, text: str) -> Article:
+    return Article(
         url=f"https://news.example/{abs(hash(title))}/",
         title=title,
         author=None,
@@ -184,7 +184,8 @@ def _flag(store: Store, workspace, title: str, text: str) -> None:
             }
         ],
     )
-    store.add_story(
+    flow.keep(
+        store,
         "demo",
         _story(title, text),
         {"cpec-security": verdict},

@@ -12,16 +12,17 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.extract.page import Story
-from pipelines.store.database import Store
-from pipelines.stories import grouping as cluster
+from pipelines import flow
+from pipelines.core.records import Article
+from pipelines.store import Store
+from pipelines.stories import fingerprints as cluster
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 from cluster_corpus import generate, relation
 
 
-def story(title: str, text: str, at: datetime, url: str) -> Story:
-    return Story(url, title, None, at, "page", "en", text, hashlib.sha256(text.encode()).hexdigest())
+def story(title: str, text: str, at: datetime, url: str) -> Article:
+    return Article(url, title, None, at, "page", "en", text, hashlib.sha256(text.encode()).hexdigest())
 
 
 @pytest.mark.parametrize(
@@ -66,8 +67,13 @@ def corpus_store(tmp_path_factory):
     ids = []
     for n, a in enumerate(articles):
         ids.append(
-            store.add_story(
-                a.source, story(a.title, a.text, a.published, f"https://x.example/{n}/"), {}, a.published, ""
+            flow.keep(
+                store,
+                a.source,
+                story(a.title, a.text, a.published, f"https://x.example/{n}/"),
+                {},
+                a.published,
+                "",
             )
         )
     yield store, articles, ids
@@ -103,8 +109,8 @@ def test_incremental_and_full_reclustering_agree(corpus_store):
     store, _, _ = corpus_store
     before = store.db.execute("SELECT id, story_id FROM articles ORDER BY id").fetchall()
     stories_before = store.db.execute("SELECT * FROM stories ORDER BY id").fetchall()
-    counts = store.recluster()
-    assert counts["articles"] == len(before) and counts["stories"] == len(stories_before)
+    counts = flow.regroup(store)
+    assert counts.articles == len(before) and counts.stories == len(stories_before)
     assert store.db.execute("SELECT id, story_id FROM articles ORDER BY id").fetchall() == before
     assert store.db.execute("SELECT * FROM stories ORDER BY id").fetchall() == stories_before
 
@@ -118,12 +124,12 @@ def test_a_story_outside_the_time_window_starts_a_new_story(tmp_path):
         )
     )
     now = datetime(2026, 11, 26, 9, tzinfo=UTC)
-    first = store.add_story("app", story("A", text, now, "https://a.example/1/"), {}, now, "")
-    again = store.add_story(
-        "dawn", story("B", text, now + timedelta(hours=5), "https://b.example/1/"), {}, now, ""
+    first = flow.keep(store, "app", story("A", text, now, "https://a.example/1/"), {}, now, "")
+    again = flow.keep(
+        store, "dawn", story("B", text, now + timedelta(hours=5), "https://b.example/1/"), {}, now, ""
     )
     late = now + timedelta(days=5)
-    later = store.add_story("dawn", story("C", text, late, "https://b.example/2/"), {}, late, "")
+    later = flow.keep(store, "dawn", story("C", text, late, "https://b.example/2/"), {}, late, "")
     rows = dict(store.db.execute("SELECT id, story_id FROM articles").fetchall())
     assert rows[first] == rows[again] != rows[later]
     outlets = store.db.execute(

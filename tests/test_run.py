@@ -302,11 +302,11 @@ def test_workers_start_as_pages_wait(caplog, monkeypatch):
             analyser.close()
 
     caplog.set_level(logging.INFO, logger="pipelines.analyse")
-    assert all(result.story for result in analyse_pages(5))
+    assert all(result.article for result in analyse_pages(5))
     assert caplog.text.count("starting extraction worker") == 1
     caplog.clear()
     monkeypatch.setattr(analyse, "GROW_AFTER", 0.0)
-    assert all(result.story for result in analyse_pages(5))
+    assert all(result.article for result in analyse_pages(5))
     assert "starting extraction worker 2 of 2" in caplog.text
 
 
@@ -329,9 +329,9 @@ def test_a_dead_worker_fails_its_page_for_next_time_and_the_next_page_is_analyse
         first, dead, after = asyncio.run(scenario())
     finally:
         analyser.close()
-    assert first.story is not None
-    assert dead.story is None and dead.transient and "worker died" in (dead.error or "")
-    assert after.story is not None and after.story.title == first.story.title
+    assert first.article is not None
+    assert dead.article is None and dead.transient and "worker died" in (dead.error or "")
+    assert after.article is not None and after.article.title == first.article.title
 
 
 def test_a_page_that_trips_a_bug_in_a_worker_fails_alone_and_the_worker_goes_on():
@@ -349,9 +349,9 @@ def test_a_page_that_trips_a_bug_in_a_worker_fails_alone_and_the_worker_goes_on(
         assert len(analyser._pending) == 1  # the same worker answered both
     finally:
         analyser.close()
-    assert failed.story is None and failed.transient
+    assert failed.article is None and failed.transient
     assert "analysis failed: ZoneInfoNotFoundError" in (failed.error or "")
-    assert after.story is not None
+    assert after.article is not None
 
 
 def test_pages_larger_than_the_pipe_reach_the_worker_whole_and_answers_keep_their_order():
@@ -376,7 +376,7 @@ def test_pages_larger_than_the_pipe_reach_the_worker_whole_and_answers_keep_thei
         assert len(analyser._pending) == 1
     finally:
         analyser.close()
-    texts = [r.story.text if r.story else r.error for r in results]
+    texts = [r.article.text if r.article else r.error for r in results]
     assert [t.endswith("this sentence of its own.") for t in texts] == [True, False, True], texts
 
 
@@ -399,8 +399,8 @@ def test_a_worker_that_answers_garbage_is_stopped_and_its_page_fails_for_next_ti
         failed, after = asyncio.run(scenario())
     finally:
         analyser.close()
-    assert failed.story is None and failed.transient and "worker died" in (failed.error or "")
-    assert after.story is not None  # a new worker took the next page
+    assert failed.article is None and failed.transient and "worker died" in (failed.error or "")
+    assert after.article is not None  # a new worker took the next page
 
 
 def test_a_crawl_collects_garbage_less_often_and_leaves_the_thresholds_as_it_found_them():

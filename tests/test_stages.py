@@ -15,10 +15,11 @@ from trafilatura.utils import load_html
 
 from crawler.demo.server import DEMO_SITE, render
 from crawler.discovery.links import DiscoveryError, maybe_gunzip, parse_feed, parse_listing, parse_sitemap
+from pipelines import flow
+from pipelines.core.records import Verdict
 from pipelines.core.urls import is_private_host, normalize_url
 from pipelines.extract.page import _DATE_PARAMS, ExtractionError, choose_date, extract, page_metadata
-from pipelines.store.database import Store, Validators
-from pipelines.watch.watchlist import Verdict
+from pipelines.store import Store, Validators
 
 BASE = "https://news.example"
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -143,9 +144,9 @@ def test_store_add_alias_failure_and_validators(tmp_path: Path):
     url = BASE + "/national/chinese-engineers-convoy-attacked-near-besham/"
     story = extract(html, url, fetched_at=NOW, allowed_domains=("news.example",))
     verdict = Verdict(True, "core", "incident", 9.0, [{"rule": "r"}])
-    first = store.add_story("demo", story, {"w": verdict}, NOW, url + "?utm_source=x")
+    first = flow.keep(store, "demo", story, {"w": verdict}, NOW, url + "?utm_source=x")
     assert first is not None
-    assert store.add_story("demo", story, {"w": verdict}, NOW, url + "amp/") is None
+    assert flow.keep(store, "demo", story, {"w": verdict}, NOW, url + "amp/") is None
     assert store.is_known(url) and store.is_known(url + "amp/") and not store.is_known(BASE + "/other/")
     store.record_failure("demo", BASE + "/gallery/", "no main text found")
     store.record_failure("demo", BASE + "/gallery/", "no main text found")
@@ -163,33 +164,34 @@ def test_store_add_alias_failure_and_validators(tmp_path: Path):
 
 
 def test_batched_store_keeps_each_story_whole_and_commits_in_time(tmp_path: Path, monkeypatch):
-    from pipelines.store import database as storage
+    from pipelines import store as storage
+    from pipelines.store import connection
 
     store = storage.shared(tmp_path / "w.db")
     other = Store(tmp_path / "w.db")  # another process's view: sees committed stories only
     html = site_file("national/chinese-engineers-convoy-attacked-near-besham/index.html")
     url = BASE + "/national/chinese-engineers-convoy-attacked-near-besham/"
     story = extract(html, url, fetched_at=NOW, allowed_domains=("news.example",))
-    assert store.add_story("demo", story, {}, NOW, url) is not None
+    assert flow.keep(store, "demo", story, {}, NOW, url) is not None
     assert store.is_known(url) and not other.is_known(url)  # in the open batch
 
     # A story that fails half-way rolls back alone; the batch and the stories before it stay.
     broken = Verdict(True, "core", "incident", 9.0, [{"rule": "r", "bad": object()}])  # not JSON
     second = BASE + "/national/second/"
     with pytest.raises(TypeError):
-        store.add_story("demo", replace(story, url=second), {"w": broken}, NOW, second)
+        flow.keep(store, "demo", replace(story, url=second), {"w": broken}, NOW, second)
     assert store.is_known(url) and not store.is_known(second)
 
-    monkeypatch.setattr(storage, "BATCH_SECONDS", 0.0)
+    monkeypatch.setattr(connection, "BATCH_SECONDS", 0.0)
     store.commit_due()  # the crawl's timer: an idle batch does not keep other writers waiting
     assert other.is_known(url) and not other.is_known(second)
     other.record_failure("demo", BASE + "/gallery/", "no main text found")  # the write lock is free
     with pytest.raises(TypeError):  # the same failure in a store of its own: nothing left open
-        other.add_story("demo", replace(story, url=second), {"w": broken}, NOW, second)
+        flow.keep(other, "demo", replace(story, url=second), {"w": broken}, NOW, second)
     assert not other.db.conn.in_transaction and not other.is_known(second)
 
-    monkeypatch.setattr(storage, "BATCH_SECONDS", 3600.0)
-    monkeypatch.setattr(storage, "BATCH_STORIES", 2)
+    monkeypatch.setattr(connection, "BATCH_SECONDS", 3600.0)
+    monkeypatch.setattr(connection, "BATCH_ARTICLES", 2)
     store.record_failure("demo", BASE + "/a/", "x")
     assert not other.is_known(BASE + "/a/")
     store.record_failure("demo", BASE + "/b/", "x")  # the second write of a batch commits it
@@ -201,15 +203,15 @@ def test_batched_store_keeps_each_story_whole_and_commits_in_time(tmp_path: Path
 
 
 def test_relevance_ranks_the_newest_matches(tmp_path: Path, monkeypatch):
-    from pipelines.extract.page import Story
-    from pipelines.store import database as storage
+    from pipelines.core.records import Article
+    from pipelines.store import articles as storage
 
     store = Store(tmp_path / "w.db")
     texts = ["convoy convoy convoy attacked", "a convoy passed", "the convoy was late", "no match here"]
     for i, text in enumerate(texts):
         body = f"{text}. " + "Filler words about the weather and the markets. " * 5
-        story = Story(f"{BASE}/{i}/", f"Story {i}", None, NOW, "page", "en", body, str(i))
-        store.add_story("demo", story, {}, NOW, story.url)
+        story = Article(f"{BASE}/{i}/", f"Story {i}", None, NOW, "page", "en", body, str(i))
+        flow.keep(store, "demo", story, {}, NOW, story.url)
     ranked = [r["title"] for r in store.search("convoy", order="relevance")]
     assert ranked[0] == "Story 0" and len(ranked) == 3  # the densest match first
     monkeypatch.setattr(storage, "RELEVANCE_POOL", 2)  # a word in more stories than the pool

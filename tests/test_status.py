@@ -7,7 +7,7 @@ from dataclasses import asdict
 from conftest import demo_seed, run_cli
 
 from crawler.runtime.run import SourceResult
-from pipelines.store.database import Store
+from pipelines.store import Store
 
 
 def record(workspace, *statuses: str) -> None:

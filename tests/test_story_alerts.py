@@ -6,12 +6,12 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime, timedelta
 
+from pipelines import flow
 from pipelines.alerts import outbox
 from pipelines.alerts.compose import compose_digest
 from pipelines.alerts.policy import AlertPolicy, Route, plan
-from pipelines.extract.page import Story
-from pipelines.store.database import Store
-from pipelines.watch.watchlist import Verdict
+from pipelines.core.records import Article, Verdict
+from pipelines.store import Store
 
 POLICY = AlertPolicy(routes=(Route("cpec-security", ("desk@example.org",)),))
 CORE = Verdict(True, "core", "incident", 9.0, [{"rule": "r", "score": 9.0, "terms": ["attacked"]}])
@@ -26,9 +26,9 @@ TEXT = (
 )
 
 
-def copy(outlet: str, hours: float, text: str = TEXT) -> Story:
+def copy(outlet: str, hours: float, text: str = TEXT) -> Article:
     at = datetime.now(UTC) - timedelta(hours=hours)
-    return Story(
+    return Article(
         f"https://{outlet}.example/besham/",
         f"{outlet}: convoy attacked",
         None,
@@ -41,8 +41,8 @@ def copy(outlet: str, hours: float, text: str = TEXT) -> Story:
 
 
 def add(store: Store, outlet: str, hours: float, verdict: Verdict, text: str = TEXT) -> int:
-    article_id = store.add_story(
-        outlet, copy(outlet, hours, text), {"cpec-security": verdict}, datetime.now(UTC), "", POLICY
+    article_id = flow.keep(
+        store, outlet, copy(outlet, hours, text), {"cpec-security": verdict}, datetime.now(UTC), "", POLICY
     )
     assert article_id is not None
     return article_id
@@ -68,7 +68,7 @@ def test_one_core_alert_per_story_and_the_digest_names_the_other_outlets(tmp_pat
     assert store.db.execute("SELECT count(DISTINCT story_id) FROM articles").fetchone()[0] == 1
 
     outbox.open_digests(store, POLICY)
-    (digest,) = outbox.due_digests(store.db)
+    (digest,) = store.due_digests()
     titles = {"app": "APP", "dawn": "Dawn", "brecorder": "Business Recorder"}
     message = compose_digest(digest, POLICY, titles)
     plain = message.get_body(("plain",)).get_content()
@@ -90,7 +90,7 @@ def test_a_mention_story_is_one_digest_entry_with_its_outlets(tmp_path):
     add(store, "nation", 2, MENTION)
     assert {k for (k,) in store.db.execute("SELECT kind FROM alerts")} == {"digest"}
     outbox.open_digests(store, POLICY)
-    (digest,) = outbox.due_digests(store.db)
+    (digest,) = store.due_digests()
     plain = compose_digest(digest, POLICY, {"nation": "The Nation"}).get_body(("plain",)).get_content()
     assert plain.count("\n1. ") == 1 and "\n2. " not in plain
     assert "also reported by: The Nation" in plain and "\n   app, " in plain

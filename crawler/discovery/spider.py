@@ -1,5 +1,5 @@
-"""The one spider: discovers story links from a source's feeds, sitemaps and listings, and
-fetches each story page once."""
+"""The one spider: discovers article links from a source's feeds, sitemaps and listings, and
+fetches each article page once."""
 
 from __future__ import annotations
 
@@ -189,7 +189,7 @@ class NewsSpider(scrapy.Spider):
             link for link in found.links if link.published and self.source.is_article(normalize_url(link.url))
         ]
         if dated:
-            # The dated teasers are the listing; undated story links around them are menus and
+            # The dated teasers are the listing; undated article links around them are menus and
             # sidebars ("most read"), which reach back months. Feeds and sitemaps cover the rest.
             found = Found(dated, [], found.next_page)
         yield from self.article_requests(found, response.url)

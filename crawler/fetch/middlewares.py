@@ -17,10 +17,10 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from scrapy.utils.httpobj import urlparse_cached
 
+from pipelines import store as storage
 from pipelines.core.urls import is_private_host
 from pipelines.scrapy_stages import record_error
-from pipelines.store import database as storage
-from pipelines.store.database import Validators
+from pipelines.store import Validators
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -82,7 +82,7 @@ class ConditionalGetMiddleware:
     """If-None-Match / If-Modified-Since for feeds, sitemaps and listings (meta ``conditional``).
 
     New validators are kept in memory and saved when the crawl finishes cleanly with no failed
-    article download: a crawl that was killed, or that could not fetch a story it discovered,
+    article download: a crawl that was killed, or that could not fetch an article it discovered,
     reads the whole feed again next time instead of being told "304, nothing new".
     """
 
@@ -188,8 +188,8 @@ def _retry_after_seconds(value: str) -> float:
 
 
 class KnownUrlsMiddleware:
-    """Drops requests for stories already stored, and stops a listing's pagination when a page
-    links no story that is not stored yet."""
+    """Drops requests for articles already stored, and stops a listing's pagination when a page
+    links no article that is not stored yet."""
 
     def __init__(self, crawler: Crawler):
         self.stats = crawler.stats
@@ -215,7 +215,7 @@ class KnownUrlsMiddleware:
             kept.append(obj)
         if next_pages and new_articles == 0:
             self.stats.inc_value("wirewatch/listing/stopped_known")
-            logger.debug("%s: no new story on this page, not following the next page", response)
+            logger.debug("%s: no new article on this page, not following the next page", response)
             return kept
         return kept + next_pages
 

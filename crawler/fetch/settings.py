@@ -100,7 +100,7 @@ def crawl_settings(
         },
         "ITEM_PIPELINES": {
             "pipelines.scrapy_stages.AnalyseStage": 100,
-            "pipelines.scrapy_stages.StoreStage": 300,
+            "pipelines.scrapy_stages.KeepStage": 300,
         },
         "WIREWATCH_SOURCE": source,
         "WIREWATCH_WATCHLISTS": watchlists,

@@ -37,7 +37,7 @@ from crawler.config.wirewatch import Config
 from crawler.runtime.run import EXIT_INTERRUPTED, EXIT_LOCKED, EXIT_OK, EXIT_SOURCES_FAILED
 from crawler.runtime.schedule import Job
 from pipelines.core.validation import ConfigError
-from pipelines.store.database import Store, now_iso
+from pipelines.store import Store, now_iso
 
 logger = logging.getLogger(__name__)
 

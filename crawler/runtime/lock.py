@@ -14,7 +14,7 @@ import socket
 from pathlib import Path
 from types import TracebackType
 
-from pipelines.store.database import now_iso
+from pipelines.store import now_iso
 
 
 class LockHeld(Exception):

@@ -19,7 +19,7 @@ from crawler.config.wirewatch import Config
 from crawler.discovery.spider import NewsSpider
 from crawler.fetch.settings import crawl_settings
 from pipelines.analyse import close_all, fewer_collections
-from pipelines.store.database import Store, close_shared
+from pipelines.store import Store, close_shared
 from pipelines.watch.watchlist import Watchlist
 
 logger = logging.getLogger(__name__)

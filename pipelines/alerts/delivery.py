@@ -20,10 +20,13 @@ from dataclasses import dataclass, field
 from email import policy as email_policy
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from pipelines.alerts import outbox
 from pipelines.alerts.compose import compose_alert, compose_digest
+
+if TYPE_CHECKING:
+    from pipelines.store import Store
 from pipelines.alerts.policy import AlertPolicy, SmtpSettings
 
 logger = logging.getLogger(__name__)
@@ -167,16 +170,16 @@ class Delivery:
 
 
 def deliver(
-    store: outbox.Store, policy: AlertPolicy, transport: Transport, source_titles: dict[str, str]
+    store: Store, policy: AlertPolicy, transport: Transport, source_titles: dict[str, str]
 ) -> Delivery:
     """Send every due core alert and digest once."""
     result = Delivery()
     outbox.release_stale_claims(store)
-    jobs = [("alerts", row) for row in outbox.due_alerts(store.db)]
-    jobs += [("digests", row) for row in outbox.due_digests(store.db)]
+    jobs = [("alerts", row) for row in store.due_alerts()]
+    jobs += [("digests", row) for row in store.due_digests()]
     try:
         for table, row in jobs:
-            if not outbox.claim(store, table, row["id"]):
+            if not store.claim(table, row["id"], outbox.me()):
                 continue
             if table == "alerts":
                 message = compose_alert(row, policy, source_titles.get(row["source"], row["source"]))
@@ -193,7 +196,7 @@ def deliver(
                 if exc.connection:
                     break  # the rest stay pending, untouched, for the next round
                 continue
-            outbox.sent(store, table, row["id"])
+            store.mark_sent(table, row["id"])
             result.sent += 1
     finally:
         transport.close()

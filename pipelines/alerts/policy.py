@@ -12,8 +12,8 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pipelines.core.records import Verdict
 from pipelines.core.validation import Problems, check_keys, parse_duration
-from pipelines.watch.watchlist import Verdict
 
 _ADDRESS = re.compile(r"^[^@\s<>\x00-\x1f]+@[^@\s<>\x00-\x1f]+$")
 

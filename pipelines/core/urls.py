@@ -1,4 +1,4 @@
-"""URL normalisation: one story, one URL, whatever feed, sitemap or listing linked it."""
+"""URL normalisation: one article, one URL, whatever feed, sitemap or listing linked it."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ _AMP_PATH = re.compile(r"/amp/?$")
 
 
 def normalize_url(url: str) -> str:
-    """Canonical form used as a story's key.
+    """Canonical form used as an article's key.
 
     Lower-cases scheme and host, drops default ports, fragments, tracking parameters and the
     AMP variant (``/slug/amp/``, ``?amp=1``), and sorts the remaining query parameters.

@@ -1,11 +1,10 @@
-"""Extraction: an article page's HTML in, a clean story (text and metadata) out, via trafilatura."""
+"""Extraction: an article page's HTML in, a clean article (text and metadata) out, via trafilatura."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
 import re
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,11 +19,12 @@ from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
 from pipelines.core.dates import parse_date
+from pipelines.core.records import Article
 from pipelines.core.urls import normalize_url
 
 logger = logging.getLogger(__name__)
 
-# Fewer characters than this after extraction is not a story (a video page, a gallery, an
+# Fewer characters than this after extraction is not an article (a video page, a gallery, an
 # index). Short wire items ("a few texts are very short") are still a few hundred.
 MIN_TEXT_CHARS = 150
 # The language is told from the first characters of the text: a paragraph is plenty, and the
@@ -41,19 +41,8 @@ _NAIVE_MIDNIGHT = re.compile(r"T00:00:00$")
 
 
 class ExtractionError(Exception):
-    """The page holds no usable story; the message says why."""
+    """The page holds no usable article; the message says why."""
 
-
-@dataclass(frozen=True)
-class Story:
-    url: str  # canonical, normalised
-    title: str
-    author: str | None
-    published_at: datetime | None
-    date_source: str  # "page", "page-day", "feed" (feed, sitemap or listing) or "none"
-    language: str
-    text: str
-    content_hash: str
 
 
 def _same_site(url: str, allowed_domains: tuple[str, ...]) -> bool:
@@ -86,7 +75,7 @@ def choose_date(
 
 
 def page_metadata(tree: HtmlElement, url: str) -> Document:
-    """trafilatura's `extract_metadata`, for what a story keeps: title, author, canonical URL
+    """trafilatura's `extract_metadata`, for what an article keeps: title, author, canonical URL
     and date (htmldate, asked for the time too). Its scans for categories, tags, site name and
     licence are left out: on a WordPress page, with menus and footers full of links, they cost
     about a third of the whole extraction. tests/test_stages.py checks that the fields agree
@@ -122,8 +111,8 @@ def extract(
     favor: str = "balanced",
     boilerplate: tuple[re.Pattern[str], ...] = (),
     fallback: bool = True,
-) -> Story:
-    """Extract the story of one article page; raise ExtractionError when there is none.
+) -> Article:
+    """Extract the article of one page; raise ExtractionError when there is none.
 
     ``favor`` ("precision" or "recall"), ``boilerplate`` (patterns of lines that are not the
     story, e.g. a copyright line) and ``fallback`` (False: trust trafilatura's own extractor
@@ -171,7 +160,7 @@ def extract(
     tz = ZoneInfo(timezone)
     published, date_source = choose_date(meta.date, hint_published, fetched_at, tz)
     detected, _ = py3langid.classify(text[:LANGUAGE_SAMPLE])
-    return Story(
+    return Article(
         url=canonical,
         title=title,
         author=(meta.author or None),

@@ -1,3 +1,8 @@
 """Stage 3, group: each new article joins the story (event) it reports, or starts one.
 
-Wire reprints by MinHash, other outlets' versions by shared rare names and wording."""
+`features` (pure, computed in the extraction workers) and `assign` (decides, through the store's index)."""
+
+from pipelines.stories.assign import Decision, StoryIndex, assign
+from pipelines.stories.fingerprints import Features, features
+
+__all__ = ["Decision", "Features", "StoryIndex", "assign", "features"]

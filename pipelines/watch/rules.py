@@ -20,7 +20,7 @@ TYPES = ("incident", "measures")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
-@dataclass(frozen=True, eq=False)  # compared by identity: a fast key for per-story caches
+@dataclass(frozen=True, eq=False)  # compared by identity: a fast key for per-article caches
 class Leaf:
     """Terms (a group or a literal) or an entity label, matched anywhere in a unit."""
 

@@ -116,8 +116,8 @@ def stems(text: str) -> set[str]:
 
 
 class Prefilter:
-    """Aho-Corasick over the lower-cased story, in one pass: could any rule fire? A rule is
-    a list of conditions it cannot fire without, each a list of terms; the story must hold the
+    """Aho-Corasick over the lower-cased article, in one pass: could any rule fire? A rule is
+    a list of conditions it cannot fire without, each a list of terms; the article must hold the
     beginning of some term of every condition of at least one rule. A superset of what the
     rules' regular expressions match, at a fraction of their cost."""
 

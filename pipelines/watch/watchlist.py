@@ -1,7 +1,7 @@
-"""Watchlists: score a story against a rule set and keep the reasons.
+"""Watchlists: score an article against a rule set and keep the reasons.
 
 ``Watchlist.classify(title, text)`` is the whole interface the pipeline, `classify`,
-`evaluate` and `rescore` use. A cheap regular-expression prefilter runs first; only a story
+`evaluate` and `rescore` use. A cheap regular-expression prefilter runs first; only an article
 that could fire a rule is split into sentences and, when a rule needs entities, given to spaCy.
 """
 
@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipelines.core.records import Verdict
 from pipelines.core.validation import ConfigError, read_toml, toml_files
 from pipelines.watch.entities import NER_LABELS, Entity, EntityFinder, Gazetteer, load_gazetteer
 from pipelines.watch.rules import Leaf, Node, Rule, RuleSet, parse_rules
@@ -20,15 +21,6 @@ from pipelines.watch.terms import Prefilter, Term
 
 MAX_EVIDENCE = 3  # sentences kept per rule
 MAX_EVIDENCE_CHARS = 400
-
-
-@dataclass(frozen=True)
-class Verdict:
-    flagged: bool
-    tier: str | None  # "core" or "mention"
-    type: str | None  # "incident" or "measures"
-    score: float
-    reasons: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -113,7 +105,7 @@ def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
 
 class _Doc:
-    """A story prepared for matching: the title, a blank line, then the text."""
+    """An article prepared for matching: the title, a blank line, then the text."""
 
     def __init__(self, title: str, text: str, mask: re.Pattern[str] | None, finder: EntityFinder | None):
         self.title_end = len(title)
@@ -327,7 +319,7 @@ def _anchor_terms(leaf: Leaf, gazetteer: Gazetteer | None) -> list[Term] | None:
 
 
 def _prefilter(rules: RuleSet, gazetteer: Gazetteer | None) -> Prefilter | None:
-    """What a story must contain to be worth matching: for each rule that can add to the
+    """What an article must contain to be worth matching: for each rule that can add to the
     score, the terms of every condition it needs (conditions on statistical entities cannot be
     checked and are left out). None when some rule needs no term at all."""
     needs: list[list[list[Term]]] = []

@@ -1,0 +1,95 @@
+"""Runs and their sources: who ran what, how it went; the health `wirewatch status` reports."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from typing import Any
+
+from pipelines.store.connection import Connection, now_iso
+
+
+class Runs(Connection):
+    def start_run(self, trigger: str, sources: list[str]) -> int:
+        """Record a run by this process; call it holding the run lock (crawler/lock.py)."""
+        with self.write() as db:
+            # A run still 'running' here was killed: the lock says nobody is running it any more.
+            db.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
+            cursor = db.execute(
+                "INSERT INTO runs (started_at, status, trigger, sources, pid, host) "
+                "VALUES (?, 'running', ?, ?, ?, ?)",
+                [now_iso(), trigger, json.dumps(sources), os.getpid(), socket.gethostname()],
+            )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def finish_run(
+        self, run_id: int, status: str, per_source: list[dict[str, Any]], duration: float | None = None
+    ) -> None:
+        """Record a run's end; ``duration`` in seconds (default: from started_at, to the second)."""
+        with self.write() as db:
+            for row in per_source:
+                db.table("run_sources").insert(
+                    {**row, "run_id": run_id, "errors": json.dumps(row["errors"], ensure_ascii=False)},
+                    replace=True,
+                )
+            self._end(run_id, status, duration)
+
+    def _end(self, run_id: int, status: str, duration: float | None) -> None:
+        stamp = now_iso()
+        self.db.execute(
+            "UPDATE runs SET finished_at = ?, status = ?, "
+            "duration = round(coalesce(?, (julianday(?) - julianday(started_at)) * 86400), 1) WHERE id = ?",
+            [stamp, status, duration, stamp, run_id],
+        )
+
+    def mark_timeout(self, run_id: int, message: str, duration: float | None = None) -> None:
+        """A run stopped for taking too long: the run and each of its sources say so."""
+        with self.write() as db:
+            row = db.execute("SELECT sources FROM runs WHERE id = ?", [run_id]).fetchone()
+            for source in json.loads(row[0]) if row else []:
+                db.execute(
+                    "INSERT INTO run_sources (run_id, source, status, requests, pages_fetched, "
+                    "not_modified, new_articles, flagged, known_skipped, extraction_failures, errors) "
+                    "VALUES (?, ?, 'timeout', 0, 0, 0, 0, 0, 0, 0, json_array(?)) "
+                    "ON CONFLICT (run_id, source) DO UPDATE SET status = 'timeout', "
+                    "errors = json_insert(errors, '$[#]', ?)",
+                    [run_id, source, message, message],
+                )
+            self._end(run_id, "timeout", duration)
+
+    def run_of_process(self, pid: int, since: str) -> dict[str, Any] | None:
+        """The run a process of this machine started at or after ``since`` (pids get reused)."""
+        rows = self.rows(
+            "SELECT * FROM runs WHERE pid = ? AND host = ? AND started_at >= ? ORDER BY id DESC LIMIT 1",
+            [pid, socket.gethostname(), since],
+        )
+        return rows[0] if rows else None
+
+    def run_sources_of(self, run_id: int) -> list[dict[str, Any]]:
+        return self.rows("SELECT * FROM run_sources WHERE run_id = ?", [run_id])
+
+    def failing_streaks(self) -> dict[str, int]:
+        """Per source, how many of its latest runs in a row were not ok (0: the last one was)."""
+        sql = (
+            "SELECT source, count(*) FROM run_sources x WHERE run_id > coalesce("
+            "(SELECT max(run_id) FROM run_sources y WHERE y.source = x.source AND y.status = 'ok'), 0) "
+            "GROUP BY source"
+        )
+        return {source: count for source, count in self.db.execute(sql).fetchall()}
+
+    def running(self) -> list[dict[str, Any]]:
+        return self.rows("SELECT * FROM runs WHERE status = 'running'")
+
+    def last_run(self) -> dict[str, Any] | None:
+        rows = self.rows("SELECT * FROM runs ORDER BY id DESC LIMIT 1")
+        return rows[0] if rows else None
+
+    def last_runs(self) -> dict[str, dict[str, Any]]:
+        """The latest run_sources row of each source, with the run's start time."""
+        sql = (
+            "SELECT rs.*, r.started_at FROM run_sources rs JOIN runs r ON r.id = rs.run_id "
+            "WHERE rs.run_id = (SELECT max(run_id) FROM run_sources x WHERE x.source = rs.source)"
+        )
+        return {r["source"]: r for r in self.rows(sql)}

@@ -1,0 +1,220 @@
+"""The schema, as an ordered list of migrations: the only place tables are created or changed.
+
+The schema is part of the user interface (analysts query it with SQL; the README documents
+it). Change it only by adding a migration at the end. Migrations are recorded by name in
+`_sqlite_migrations`, so a database made by an earlier release gets exactly those it lacks.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+MIGRATIONS = sqlite_utils.Migrations("wirewatch")
+
+
+@MIGRATIONS(name="0001_initial")
+def _initial(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE articles (
+            id INTEGER PRIMARY KEY,
+            url TEXT NOT NULL UNIQUE,          -- canonical, normalised
+            source TEXT NOT NULL,              -- seed id
+            title TEXT NOT NULL,
+            author TEXT,
+            published_at TEXT,                 -- ISO 8601 UTC, e.g. 2026-11-26T09:00:00+00:00
+            date_source TEXT NOT NULL,         -- page | feed | page-day | none
+            fetched_at TEXT NOT NULL,
+            language TEXT,
+            text TEXT NOT NULL,
+            content_hash TEXT NOT NULL         -- sha256 of the whitespace-normalised text
+        );
+        CREATE INDEX articles_published ON articles(published_at);
+        CREATE INDEX articles_source_published ON articles(source, published_at);
+        CREATE INDEX articles_hash ON articles(content_hash);
+
+        -- Other URLs that led to a stored article (feed links, AMP pages, non-canonical paths).
+        CREATE TABLE url_aliases (
+            url TEXT PRIMARY KEY,
+            article_id INTEGER NOT NULL REFERENCES articles(id)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE flags (
+            article_id INTEGER NOT NULL REFERENCES articles(id),
+            watchlist TEXT NOT NULL,
+            score REAL NOT NULL,
+            tier TEXT NOT NULL,                -- core | mention
+            type TEXT,                         -- incident | measures
+            reasons TEXT NOT NULL,             -- JSON list: rule, weight, terms, sentences
+            flagged_at TEXT NOT NULL,
+            PRIMARY KEY (article_id, watchlist)
+        );
+        CREATE INDEX flags_flagged_at ON flags(flagged_at);
+
+        -- Pages that downloaded but hold no story; not fetched again.
+        CREATE TABLE failures (
+            url TEXT PRIMARY KEY,
+            source TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 1
+        );
+
+        -- Conditional GET validators of feeds, sitemaps and listing pages.
+        CREATE TABLE http_validators (
+            url TEXT PRIMARY KEY,
+            etag TEXT,
+            last_modified TEXT,
+            children TEXT,                     -- JSON: sub-sitemaps followed, re-read on a 304
+            updated_at TEXT NOT NULL
+        );
+
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL,              -- running | ok | partial | failed | interrupted
+            trigger TEXT NOT NULL,             -- cli | daemon | demo | ...
+            sources TEXT NOT NULL              -- JSON list of source ids in this run
+        );
+
+        CREATE TABLE run_sources (
+            run_id INTEGER NOT NULL REFERENCES runs(id),
+            source TEXT NOT NULL,
+            status TEXT NOT NULL,              -- ok | errors | failed
+            requests INTEGER NOT NULL,
+            pages_fetched INTEGER NOT NULL,    -- 2xx responses
+            not_modified INTEGER NOT NULL,     -- 304 responses
+            new_articles INTEGER NOT NULL,
+            flagged INTEGER NOT NULL,
+            known_skipped INTEGER NOT NULL,    -- links not fetched because already stored
+            extraction_failures INTEGER NOT NULL,
+            errors TEXT NOT NULL,              -- JSON list of "url: message"
+            PRIMARY KEY (run_id, source)
+        );
+        """
+    )
+    db.table("articles").enable_fts(
+        ["title", "text"], fts_version="FTS5", create_triggers=True, tokenize="porter"
+    )
+
+
+@MIGRATIONS(name="0002_runs_health")
+def _runs_health(db: sqlite_utils.Database) -> None:
+    """Who ran each run (process and machine) and how long it took, for `wirewatch status`.
+
+    Statuses added with the daemon: runs.status and run_sources.status 'timeout' (a run
+    stopped for exceeding schedule.run_timeout).
+    """
+    db.executescript(
+        """
+        ALTER TABLE runs ADD COLUMN pid INTEGER;       -- the process that ran it
+        ALTER TABLE runs ADD COLUMN host TEXT;         -- and its machine
+        ALTER TABLE runs ADD COLUMN duration REAL;     -- seconds, set when it ends
+        CREATE INDEX run_sources_source ON run_sources(source, run_id);
+        """
+    )
+
+
+@MIGRATIONS(name="0003_alerts")
+def _alerts(db: sqlite_utils.Database) -> None:
+    """The alert outbox: one row per article, watchlist and recipient; digests gather them."""
+    db.executescript(
+        """
+        CREATE TABLE digests (
+            id INTEGER PRIMARY KEY,
+            recipient TEXT NOT NULL,
+            message_id TEXT NOT NULL UNIQUE,
+            status TEXT NOT NULL,               -- pending | sending | sent | failed
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            next_attempt_at TEXT NOT NULL,
+            sent_at TEXT,
+            created_at TEXT NOT NULL,
+            claimed_at TEXT,
+            claimed_by TEXT                     -- "host:pid" of the sender holding it
+        );
+        CREATE TABLE alerts (
+            id INTEGER PRIMARY KEY,
+            article_id INTEGER NOT NULL REFERENCES articles(id),
+            watchlist TEXT NOT NULL,
+            recipient TEXT NOT NULL,
+            kind TEXT NOT NULL,                 -- core (its own email) | digest
+            status TEXT NOT NULL,               -- pending | sending | sent | failed
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,                    -- the mail server's reply or the connection error
+            next_attempt_at TEXT NOT NULL,
+            sent_at TEXT,
+            created_at TEXT NOT NULL,
+            message_id TEXT NOT NULL UNIQUE,    -- kept across retries, so a resend is recognisable
+            digest_id INTEGER REFERENCES digests(id),
+            claimed_at TEXT,
+            claimed_by TEXT,
+            UNIQUE (article_id, watchlist, recipient)
+        );
+        CREATE INDEX alerts_due ON alerts(status, kind, next_attempt_at);
+        CREATE INDEX digests_due ON digests(status, next_attempt_at);
+        """
+    )
+
+
+@MIGRATIONS(name="0004_stories")
+def _stories(db: sqlite_utils.Database) -> None:
+    """Stories (events) and the index that groups articles into them."""
+    db.executescript(
+        """
+        CREATE TABLE stories (
+            id INTEGER PRIMARY KEY,
+            title TEXT NOT NULL,                 -- of its first article
+            first_article_id INTEGER NOT NULL REFERENCES articles(id),
+            first_published TEXT,                -- earliest publication time of its articles
+            last_published TEXT,                 -- latest
+            outlets TEXT NOT NULL,               -- JSON list of source ids, in order of arrival
+            article_count INTEGER NOT NULL
+        );
+        ALTER TABLE articles ADD COLUMN story_id INTEGER REFERENCES stories(id);
+        CREATE INDEX articles_story ON articles(story_id);
+        -- LSH band keys of each article's MinHash signature: near-duplicate candidates by lookup.
+        CREATE TABLE story_bands (
+            key INTEGER NOT NULL,
+            day INTEGER NOT NULL,                -- days since 1970-01-01 of the article's time
+            article_id INTEGER NOT NULL,
+            PRIMARY KEY (key, day, article_id)
+        ) WITHOUT ROWID;
+        -- Names (capitalised words) of each article: same-event candidates by lookup.
+        CREATE TABLE story_keys (
+            key INTEGER NOT NULL,
+            day INTEGER NOT NULL,
+            article_id INTEGER NOT NULL,
+            PRIMARY KEY (key, day, article_id)
+        ) WITHOUT ROWID;
+        -- In how many stories each name occurs (key 0: how many stories there are): name rarity.
+        CREATE TABLE story_names (
+            key INTEGER PRIMARY KEY,
+            stories INTEGER NOT NULL
+        );
+        CREATE TABLE story_links (
+            story_id INTEGER NOT NULL,
+            key INTEGER NOT NULL,
+            PRIMARY KEY (story_id, key)
+        ) WITHOUT ROWID;
+        """
+    )
+
+
+@MIGRATIONS(name="0005_story_rebuild")
+def _story_rebuild(db: sqlite_utils.Database) -> None:
+    """Progress of a `recluster`, which regroups in short batches: while a row is here, new
+    articles wait for it to reach them (they are grouped, and their alerts queued, in order)."""
+    db.executescript(
+        """
+        CREATE TABLE story_rebuild (
+            id INTEGER PRIMARY KEY CHECK (id = 1),  -- at most one rebuild at a time
+            next_article_id INTEGER NOT NULL,   -- articles below this are regrouped
+            first_new_id INTEGER NOT NULL,      -- articles from here on were stored during it
+            started_at TEXT NOT NULL,
+            cleared INTEGER NOT NULL DEFAULT 0  -- 1 once the old grouping is gone
+        );
+        """
+    )

@@ -1,0 +1,208 @@
+"""Grouping: each new article joins the story (event) it reports, or starts one.
+
+Two tests, in this order, against articles stored before this one:
+
+1. **Near-duplicate** (a reprint of wire copy, word for word or lightly edited): candidates
+   share an LSH band of the MinHash signature (an index lookup); each is then checked
+   exactly: the shingles both share cover at least ``DUP_CONTAINMENT`` of the shorter text.
+2. **Same event** (another outlet's own version): published within ``EVENT_WINDOW`` of each
+   other, sharing rare names (capitalised words: places, people, bodies; rarity measured
+   among the stories so far) and similar in wording. Both must hold, so two attacks on the
+   same day, alike in words but elsewhere and on other people, stay two stories.
+
+The article joins the story of the best match, or starts a story. A decision depends only
+on articles stored before (lower ids), so regrouping (every article again, in id order)
+arrives at the same grouping as incremental assignment did. The index lives in storage;
+this module reads and writes it only through the `StoryIndex` methods.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from pipelines.core.dates import iso_utc
+from pipelines.stories.fingerprints import (
+    Features,
+    containment,
+    content_words,
+    cosine,
+    day_of,
+    features,
+    lead_of,
+    names,
+    normalize,
+    shingles,
+)
+
+DUP_WINDOW = timedelta(hours=48)  # reprints of wire copy appear within a day or two
+DUP_CONTAINMENT = 0.5  # share of the shorter text's shingles found in the other
+DUP_MIN_SHARED = 10  # and at least this many shingles in common
+LEAD_AGREEMENT = 0.7  # each lead's names, weighted by rarity, found in the other article
+EVENT_WINDOW = timedelta(hours=48)
+EVENT_MIN_KEYS = 3  # rare names in common...
+EVENT_KEY_SHARE = 0.3  # ...carrying this share of the new article's rare-name weight (idf)
+RARE_MIN, RARE_SHARE = 20, 0.02  # a name in more stories than both is not rare
+MAX_EVENT_CANDIDATES = 20
+EVENT_COSINE = 0.35  # and this wording similarity
+
+
+class StoryIndex(Protocol):
+    """What grouping needs of storage (pipelines.store.Store provides it)."""
+
+    def story_candidates(
+        self, index: str, keys: list[int], day: int, days: int, before: int
+    ) -> list[tuple[int, int]]: ...
+
+    def grouped_articles(self, ids: list[int]) -> list[tuple[int, int, datetime, str, str]]: ...
+
+    def name_counts(self, keys: list[int]) -> tuple[int, dict[int, int]]: ...
+
+    def story_of(self, article_id: int) -> int | None: ...
+
+    def start_story(self, article_id: int, source: str, title: str, published: str | None) -> int: ...
+
+    def join_story(self, story_id: int, source: str, published: str | None) -> None: ...
+
+    def index_article(
+        self, article_id: int, story_id: int, day: int, bands: Iterable[int], names: Iterable[int]
+    ) -> None: ...
+
+
+@dataclass(frozen=True)
+class Decision:
+    story_id: int
+    new: bool
+    how: str  # "new" | "duplicate" | "event"
+    matched: int | None = None  # the article it was matched with
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class _Other:
+    id: int
+    story_id: int
+    at: datetime
+    title: str
+    text: str
+
+
+def _days(window: timedelta) -> int:
+    return math.ceil(window.total_seconds() / 86_400)
+
+
+def _others(index: StoryIndex, ids: Iterable[int]) -> list[_Other]:
+    return [_Other(*row) for row in index.grouped_articles(sorted(set(ids)))]
+
+
+class Rarity:
+    """How telling a name is: names found in few stories (a district, a person) weigh more
+    than names found in many (a province, a ministry). Counted per story, not per article,
+    so fifty copies of one story do not make its names common."""
+
+    def __init__(self, index: StoryIndex, keys: list[int]):
+        self.stories, self.counts = index.name_counts(keys)
+
+    def weight(self, key: int) -> float:
+        return math.log((self.stories + 2) / (self.counts.get(key, 0) + 1))
+
+    def rare(self, key: int) -> bool:
+        return self.counts.get(key, 0) <= max(RARE_MIN, RARE_SHARE * self.stories)
+
+    def share(self, part: frozenset[int] | set[int], whole: frozenset[int] | set[int]) -> float:
+        """Weighted share of ``whole`` found in ``part`` (1.0 when ``whole`` is empty: nothing
+        in it disagrees)."""
+        total = sum(self.weight(k) for k in whole)
+        return sum(self.weight(k) for k in whole & part) / total if total else 1.0
+
+
+def _leads_agree(
+    rarity: Rarity, feats: Features, other: _Other, other_names: set[int], named: bool = False
+) -> bool:
+    """Each lead's names (weighted by rarity) are mostly found in the other article: the same
+    place and the same people, not just the same kind of news. ``named``: the leads must
+    name something (a lead without names agrees with anything)."""
+    other_lead = set(names(lead_of(other.text)))
+    if named and not (feats.lead and other_lead):
+        return False
+    return (
+        rarity.share(other_names, feats.lead) >= LEAD_AGREEMENT
+        and rarity.share(set(feats.keys), other_lead) >= LEAD_AGREEMENT
+    )
+
+
+def match(index: StoryIndex, article_id: int, at: datetime, feats: Features) -> tuple[str, int, float] | None:
+    """The best earlier article this one belongs with: (how, article id, score), or None."""
+    day = day_of(at)
+    rarity = Rarity(index, list(feats.keys))
+
+    # 1. near-duplicates: LSH candidates, checked exactly
+    rows = index.story_candidates("bands", list(feats.bands), day, _days(DUP_WINDOW), article_id)
+    best: tuple[str, int, float] | None = None
+    for other in _others(index, (a for _, a in rows)):
+        if abs(at - other.at) > DUP_WINDOW:
+            continue
+        share, common = containment(feats.shingles, shingles(normalize(other.text)))
+        if share < DUP_CONTAINMENT or common < DUP_MIN_SHARED or (best and share <= best[2]):
+            continue
+        # Wire stories of two events can share whole stock sentences; a reprint names the
+        # same place and people in its lead.
+        if _leads_agree(rarity, feats, other, set(names(other.text))):
+            best = ("duplicate", other.id, share)
+    if best:
+        return best
+
+    # 2. the same event: rare names in common, the same names in the leads, similar wording
+    specific = [k for k in feats.keys if rarity.rare(k)]
+    mass = sum(rarity.weight(k) for k in specific) or 1.0
+    shared: dict[int, set[int]] = {}
+    for key, other_id in index.story_candidates("names", specific, day, _days(EVENT_WINDOW), article_id):
+        shared.setdefault(other_id, set()).add(key)
+    scored = sorted(
+        (-sum(rarity.weight(k) for k in keys) / mass, other_id)
+        for other_id, keys in shared.items()
+        if len(keys) >= EVENT_MIN_KEYS
+    )
+    top = {i: -negative for negative, i in scored[:MAX_EVENT_CANDIDATES] if -negative >= EVENT_KEY_SHARE}
+    for other in _others(index, top):
+        if abs(at - other.at) > EVENT_WINDOW:
+            continue
+        if not _leads_agree(rarity, feats, other, set(names(other.text)), named=True):
+            continue
+        similarity = cosine(feats.words, content_words(other.title, other.text))
+        if similarity >= EVENT_COSINE:
+            score = (similarity + top[other.id]) / 2
+            if best is None or score > best[2]:
+                best = ("event", other.id, score)
+    return best
+
+
+def assign(
+    index: StoryIndex,
+    article_id: int,
+    source: str,
+    title: str,
+    text: str,
+    at: datetime,
+    published: datetime | None,
+    feats: Features | None = None,
+) -> Decision:
+    """Put a stored article into a story and index it (in the caller's unit). ``at`` is its
+    time (published, else fetched); ``feats`` may come precomputed from an extraction worker."""
+    feats = feats or features(title, text)
+    found = match(index, article_id, at, feats)
+    stamp = iso_utc(published) if published else None
+    if found is None:
+        decision = Decision(index.start_story(article_id, source, title, stamp), True, "new")
+    else:
+        how, other_id, score = found
+        story_id = index.story_of(other_id)
+        if story_id is None:
+            raise RuntimeError(f"article {other_id} matched but has no story")
+        index.join_story(story_id, source, stamp)
+        decision = Decision(story_id, False, how, other_id, score)
+    index.index_article(article_id, decision.story_id, day_of(at), feats.bands, feats.keys)
+    return decision
