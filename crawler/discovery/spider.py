@@ -18,6 +18,7 @@ from crawler.config.seeds import Listing, Source
 from crawler.discovery.links import (
     DiscoveryError,
     Found,
+    Link,
     maybe_gunzip,
     parse_feed,
     parse_listing,
@@ -55,7 +56,26 @@ def describe_failure(failure: Failure) -> str:
     return f"{name}: {text}" if text else name
 
 
+def excuse(request: scrapy.Request, message: str) -> str | None:
+    """Why a failed request is no fault of the source (then it is logged, not counted), or None."""
+    if request.meta.get("kind") == "article" and message in (
+        "IgnoreRequest",
+        "IgnoreRequest: Forbidden by robots.txt",
+    ):
+        return "not fetched"  # robots.txt or a redirect off the source's domains: policy
+    if request.meta.get("next_page") and message in ("HTTP 404", "HTTP 410"):
+        # A page_url template counts on past the last page: its 404 is the listing's end.
+        return "the listing ends before this page"
+    return None
+
+
 class NewsSpider(scrapy.Spider):
+    """Discovery (`parse_discovery`) and article pages (`parse_article`) for one source.
+
+    `sources probe` subclasses it (crawler/discovery/probe.py) and overrides what a probe
+    reports: `discovered`, `failed` and `parse_article`.
+    """
+
     name = "news"
 
     def __init__(self, source: Source, max_age: timedelta, max_page_bytes: int, **kwargs: Any):
@@ -66,48 +86,43 @@ class NewsSpider(scrapy.Spider):
         self.cutoff = datetime.now(UTC) - (source.max_age or max_age)
         self.max_page_bytes = max_page_bytes
 
-    # -- bookkeeping ----------------------------------------------------------------------
-
     def _error(self, url: str, message: str, kind: str) -> None:
         record_error(self.crawler.stats, self.source.id, url, message, kind)
 
-    def failed(self, failure: Failure) -> None:
+    def failed(self, failure: Failure) -> list[Any]:
         request = failure.request  # type: ignore[attr-defined]
         kind = request.meta.get("kind", "page")
         message = describe_failure(failure)
-        if kind == "article" and message in ("IgnoreRequest", "IgnoreRequest: Forbidden by robots.txt"):
-            # robots.txt or an offsite redirect: policy, not a failure of the source
+        reason = excuse(request, message)
+        if reason is None:
+            self._error(request.url, message, kind)
+            return []
+        if kind == "article":
             self.crawler.stats.inc_value("wirewatch/article_ignored")
-            logger.info("[%s] not fetched %s: %s", self.source.id, request.url, message)
-            return
-        if request.meta.get("next_page") and message in ("HTTP 404", "HTTP 410"):
-            # A page_url template counts on past the last page: its 404 is the listing's end.
-            logger.info("[%s] listing ends before %s (%s)", self.source.id, request.url, message)
-            return
-        self._error(request.url, message, kind)
-
-    def _discovered(self, response: Response) -> None:
-        self.crawler.stats.inc_value("wirewatch/discovery_ok")
-        if response.status == 304:
-            self.crawler.stats.inc_value("wirewatch/not_modified")
+        logger.info("[%s] %s %s: %s (%s)", self.source.id, kind, request.url, reason, message)
+        return []
 
     # -- requests -------------------------------------------------------------------------
 
-    def _discovery(self, url: str, kind: str, callback: Any, **meta: Any) -> scrapy.Request:
+    def _discovery(self, url: str, kind: str, **meta: Any) -> scrapy.Request:
         return scrapy.Request(
             url,
-            callback=callback,
+            callback=self.parse_discovery,
             errback=self.failed,
             meta={"kind": kind, "conditional": True, "handle_httpstatus_list": [304], **meta},
         )
 
     async def start(self) -> AsyncIterator[Any]:
         for url in self.source.feeds:
-            yield self._discovery(url, "feed", self.parse_feed)
+            yield self._discovery(url, "feed")
         for url in self.source.sitemaps:
-            yield self._discovery(url, "sitemap", self.parse_sitemap, depth=0)
+            yield self._discovery(url, "sitemap", depth=0)
         for listing in self.source.listings:
-            yield self._discovery(listing.url, "listing", self.parse_listing, listing=listing, page=1)
+            yield self._discovery(listing.url, "listing", listing=listing, page=1)
+
+    def stories(self, links: list[Link]) -> list[Link]:
+        """The links that match the seed's article patterns."""
+        return [link for link in links if self.source.is_article(normalize_url(link.url))]
 
     def article_requests(self, found: Found, via: str) -> Iterator[scrapy.Request]:
         for link in found.links:
@@ -129,84 +144,89 @@ class NewsSpider(scrapy.Spider):
                 },
             )
 
-    # -- callbacks ------------------------------------------------------------------------
-
-    def _found(self, response: Response, parse: Any) -> Found | None:
-        self._discovered(response)
-        if response.status == 304:
-            return None
-        try:
-            found: Found = parse(response)
-        except DiscoveryError as exc:
-            self._error(response.url, str(exc), response.meta["kind"])
-            return None
-        if found.warning:
-            self._error(response.url, found.warning, response.meta["kind"])
-        return found
-
-    def parse_feed(self, response: Response) -> Iterator[Any]:
-        found = self._found(
-            response,
-            lambda r: parse_feed(r.body, r.url, r.headers.get(b"Content-Type", b"").decode("latin-1")),
-        )
-        if found:
-            yield from self.article_requests(found, response.url)
-
-    def parse_sitemap(self, response: Response) -> Iterator[Any]:
+    def sub_sitemaps(self, response: Response, found: Found, problems: list[str]) -> list[scrapy.Request]:
         depth = response.meta["depth"] + 1
-        if response.status == 304:
-            # An unchanged index: its sub-sitemaps may still have changed, so ask each of them.
-            for url in response.meta.get("known_children", ()):
-                yield self._discovery(url, "sitemap", self.parse_sitemap, depth=depth)
-        found = self._found(
-            response, lambda r: parse_sitemap(maybe_gunzip(r.body, self.max_page_bytes), self.tz)
-        )
-        if not found:
-            return
-        yield from self.article_requests(found, response.url)
-        children = []
-        for sub in found.sitemaps:
-            if depth > MAX_SITEMAP_DEPTH:
-                self._error(response.url, f"sitemap index nested deeper than {MAX_SITEMAP_DEPTH}", "sitemap")
-                break
-            if sub.published is not None and sub.published < self.cutoff:
-                continue  # nothing in a sitemap last modified before the cutoff can be new
-            children.append(normalize_url(sub.url))
-            yield self._discovery(children[-1], "sitemap", self.parse_sitemap, depth=depth)
+        if found.sitemaps and depth > MAX_SITEMAP_DEPTH:
+            problems.append(f"sitemap index nested deeper than {MAX_SITEMAP_DEPTH}")
+            return []
+        children = [
+            normalize_url(sub.url)
+            for sub in found.sitemaps
+            # nothing in a sitemap last modified before the cutoff can be new
+            if sub.published is None or sub.published >= self.cutoff
+        ]
+        # Kept with the request (ConditionalGetMiddleware saves it): on a 304 for this index,
+        # these are asked again.
         response.meta["children"] = children
+        return [self._discovery(url, "sitemap", depth=depth) for url in children]
 
-    def parse_listing(self, response: Response) -> Iterator[Any]:
-        if response.status != 304 and not isinstance(response, TextResponse):
-            self._discovered(response)
-            self._error(response.url, "listing is not an HTML page", "listing")
-            return
-        found = self._found(response, lambda r: parse_listing(r.text, r.url, self.tz))
-        if not found:
-            return
+    def next_page(self, response: Response, found: Found) -> list[scrapy.Request]:
         listing: Listing = response.meta["listing"]
         page = response.meta["page"]
-        dated = [
-            link for link in found.links if link.published and self.source.is_article(normalize_url(link.url))
-        ]
+        dated = [link.published for link in self.stories(found.links) if link.published]
+        if dated and max(dated) < self.cutoff:
+            self.crawler.stats.inc_value("wirewatch/listing/stopped_old")
+            return []
+        if page >= listing.max_pages:
+            return []
+        next_url = listing.page_url.format(n=page + 1) if listing.page_url else found.next_page
+        if not next_url:
+            return []
+        return [self._discovery(next_url, "listing", listing=listing, page=page + 1, next_page=True)]
+
+    # -- callbacks ------------------------------------------------------------------------
+
+    def read(self, response: Response) -> Found:
+        """The links of a feed, sitemap or listing; DiscoveryError when it has none to read."""
+        kind = response.meta["kind"]
+        if kind == "feed":
+            content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
+            return parse_feed(response.body, response.url, content_type)
+        if kind == "sitemap":
+            return parse_sitemap(maybe_gunzip(response.body, self.max_page_bytes), self.tz)
+        if not isinstance(response, TextResponse):
+            raise DiscoveryError("listing is not an HTML page")
+        found = parse_listing(response.text, response.url, self.tz)
+        dated = [link for link in self.stories(found.links) if link.published]
         if dated:
             # The dated teasers are the listing; undated article links around them are menus and
             # sidebars ("most read"), which reach back months. Feeds and sitemaps cover the rest.
-            found = Found(dated, [], found.next_page)
-        yield from self.article_requests(found, response.url)
-        if dated and max(link.published for link in dated if link.published) < self.cutoff:
-            self.crawler.stats.inc_value("wirewatch/listing/stopped_old")
-            return
-        if page >= listing.max_pages:
-            return
-        next_url = listing.page_url.format(n=page + 1) if listing.page_url else found.next_page
-        if next_url:
-            request = self._discovery(next_url, "listing", self.parse_listing, listing=listing, page=page + 1)
-            request.meta["next_page"] = True
-            yield request
+            return Found(dated, [], found.next_page)
+        return found
 
-    def parse_article(self, response: Response) -> list[ArticlePage]:
-        # A list, not a generator: Scrapy parses a generator callback's source to warn about a
-        # `return value`, and its cache (weak references to bound methods) often misses.
+    def parse_discovery(self, response: Response) -> Iterator[Any]:
+        """A feed, sitemap or listing: its article links, sub-sitemaps and next listing page."""
+        self.crawler.stats.inc_value("wirewatch/discovery_ok")
+        if response.status == 304:
+            self.crawler.stats.inc_value("wirewatch/not_modified")
+            # An unchanged index: its sub-sitemaps may still have changed, so ask each of them.
+            for url in response.meta.get("known_children", ()):
+                yield self._discovery(url, "sitemap", depth=response.meta["depth"] + 1)
+            return
+        kind = response.meta["kind"]
+        try:
+            found = self.read(response)
+        except DiscoveryError as exc:
+            yield from self.discovered(response, None, [], [str(exc)])
+            return
+        problems = [found.warning] if found.warning else []
+        requests = list(self.article_requests(found, response.url))
+        if kind == "sitemap":
+            requests += self.sub_sitemaps(response, found, problems)
+        elif kind == "listing":
+            requests += self.next_page(response, found)
+        yield from self.discovered(response, found, requests, problems)
+
+    def discovered(
+        self, response: Response, found: Found | None, requests: list[scrapy.Request], problems: list[str]
+    ) -> Iterator[Any]:
+        """What a read discovery URL yields: in a run, its requests; its problems are errors."""
+        for problem in problems:
+            self._error(response.url, problem, response.meta["kind"])
+        yield from requests
+
+    def article_page(self, response: Response) -> ArticlePage:
+        """A fetched article page with the hints its discovery URL gave."""
         requested = response.meta.get("redirect_urls", [response.url])[0]
         page = ArticlePage(
             source=self.source.id,
@@ -222,4 +242,9 @@ class NewsSpider(scrapy.Spider):
         else:
             content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1") or "unknown"
             page.error = f"not an HTML page (Content-Type {content_type})"
-        return [page]
+        return page
+
+    def parse_article(self, response: Response) -> list[Any]:
+        # A list, not a generator: Scrapy parses a generator callback's source to warn about a
+        # `return value`, and its cache (weak references to bound methods) often misses.
+        return [self.article_page(response)]

@@ -96,7 +96,7 @@ class ConditionalGetMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ConditionalGetMiddleware:
         if not crawler.settings.get("WIREWATCH_DB"):
-            raise NotConfigured("no database")
+            raise NotConfigured  # no database (`sources probe`): off, and silently
         return cls(crawler)
 
     def process_request(self, request: Request) -> None:
@@ -198,7 +198,7 @@ class KnownUrlsMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> KnownUrlsMiddleware:
         if not crawler.settings.get("WIREWATCH_DB"):
-            raise NotConfigured("no database")
+            raise NotConfigured  # no database (`sources probe`): off, and silently
         return cls(crawler)
 
     def _filter(self, response: Response | None, result: list[Any]) -> list[Any]:
