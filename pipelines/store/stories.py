@@ -14,7 +14,14 @@ from typing import Any
 from pipelines.store.connection import Connection, now_iso
 
 _INDEXES = {"bands": "story_bands", "names": "story_keys"}
-_GROUPING = ("story_links", "story_names", "stories")  # what regrouping clears
+# What regrouping clears, with the columns that identify a row (two tables have no rowid).
+_GROUPING = {
+    "story_bands": "key, day, article_id",
+    "story_keys": "key, day, article_id",
+    "story_links": "story_id, key",
+    "story_names": "rowid",
+    "stories": "rowid",
+}
 CLEAR_ROWS = 20_000  # rows cleared per transaction when regrouping starts
 
 
@@ -98,11 +105,9 @@ class Stories(Connection):
     def index_article(
         self, article_id: int, story_id: int, day: int, bands: Iterable[int], names: Iterable[int]
     ) -> None:
-        """Put an article in its story and in the index (replacing what it had there)."""
+        """Put an article in its story and in the index."""
         db = self.db
         db.execute("UPDATE articles SET story_id = ? WHERE id = ?", [story_id, article_id])
-        for table in _INDEXES.values():
-            db.execute(f"DELETE FROM {table} WHERE article_id = ?", [article_id])
         db.conn.executemany(
             "INSERT OR IGNORE INTO story_bands (key, day, article_id) VALUES (?, ?, ?)",
             [(key, day, article_id) for key in set(bands)],
@@ -153,15 +158,11 @@ class Stories(Connection):
                 "(SELECT id FROM articles WHERE story_id IS NOT NULL LIMIT ?)",
                 [left],
             ).rowcount
-            for table in _GROUPING:
+            for table, key in _GROUPING.items():
                 if left <= 0:
                     break
                 left -= db.execute(
-                    f"DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} LIMIT ?)"
-                    if table != "story_links"
-                    else "DELETE FROM story_links WHERE (story_id, key) IN "
-                    "(SELECT story_id, key FROM story_links LIMIT ?)",
-                    [left],
+                    f"DELETE FROM {table} WHERE ({key}) IN (SELECT {key} FROM {table} LIMIT ?)", [left]
                 ).rowcount
             done = left > 0
             if done:
