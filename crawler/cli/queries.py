@@ -58,6 +58,7 @@ def flagged(
 def search(config_path: Path | None, db: Path | None, query: str, limit: int, fmt: str, order: str) -> None:
     """Full-text search of stored stories (SQLite FTS5 syntax: words, "phrases", OR, NOT, prefix*).
 
+    \b
     Example: wirewatch search '"Chinese nationals" AND (attack OR convoy)' --order relevance
     """
     config = load_config(config_path, db)

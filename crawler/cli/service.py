@@ -50,6 +50,7 @@ def daemon(config_path: Path | None, db: Path | None, log_file: Path | None, log
     the config and the seeds (an invalid config is logged and the old schedule kept).
     `wirewatch schedule` shows what it will do.
 
+    \b
     Example: wirewatch daemon --config /etc/wirewatch/wirewatch.toml --log-file /var/log/wirewatch/daemon.log
     """
     plan = load_plan(config_path, db)

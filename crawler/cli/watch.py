@@ -60,6 +60,7 @@ def classify(file: Any, config_path: Path | None, watchlist: str | None) -> None
     FILE holds JSON lines with "title" and "text" (and optionally "id"), or one plain-text
     story (first line the title) or one HTML page; "-" (the default) reads standard input.
 
+    \b
     Example: echo '{"id": 1, "title": "Convoy attacked", "text": "..."}' | wirewatch classify
     """
     watchlists = chosen_watchlists(load_config(config_path, None), watchlist)
@@ -89,6 +90,7 @@ def evaluate(labels: Path, config_path: Path | None, watchlist: str, as_json: bo
     LABELS is JSON lines with id, title, text, label (2 core, 1 mention, 0 not relevant)
     and type, like ../shared/eval/cpec-dev.jsonl.
 
+    \b
     Example: wirewatch evaluate ../shared/eval/cpec-dev.jsonl --watchlist cpec-security
     """
     (chosen,) = chosen_watchlists(load_config(config_path, None), watchlist)
