@@ -1,4 +1,4 @@
-"""The command line: help, check, flagged, search, sources, demo, and packaging of the defaults."""
+"""The command line: check, flagged, search, sources, demo, and packaging of the defaults."""
 
 from __future__ import annotations
 
@@ -8,33 +8,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-import click
-import pytest
 from conftest import demo_seed, run_cli
-
-from crawler.cli import main
-
-
-def _commands(group: click.Group, prefix: str = "") -> dict[str, click.Command]:
-    out = {}
-    for name, command in group.commands.items():
-        out[prefix + name] = command
-        if isinstance(command, click.Group):
-            out.update(_commands(command, f"{prefix}{name} "))
-    return out
-
-
-@pytest.mark.parametrize("name", sorted(_commands(main)))
-def test_every_command_has_help_with_an_example(name):
-    command = _commands(main)[name]
-    assert command.help and "Example:" in command.help, name
-
-
-def test_main_help_documents_exit_codes():
-    result = run_cli("--help")
-    assert result.returncode == 0
-    for code in ("0  success", "3  configuration error", "4  one or more sources", "6  interrupted"):
-        assert code in result.stdout
 
 
 def test_check_reports_every_problem_with_file_and_key(workspace):

@@ -24,14 +24,16 @@ from pipelines.watch.watchlist import Watchlist
 
 logger = logging.getLogger(__name__)
 
-# Exit codes of `wirewatch run` (documented in the README and in `wirewatch --help`).
+# The exit codes of every `wirewatch` command (README "Exit codes", `wirewatch --help`);
+# crawler/cli/errors.py turns the errors behind 3 and 5 into them.
 EXIT_OK = 0  # every source crawled without error
 EXIT_INTERNAL = 1  # a bug: an unexpected exception (the traceback is printed)
 EXIT_USAGE = 2  # bad command-line arguments
 EXIT_CONFIG = 3  # a config, seed or watchlist file is invalid: nothing was crawled
 EXIT_SOURCES_FAILED = 4  # one or more sources had errors; the others' stories are stored
-EXIT_LOCKED = 5  # another run holds the lock (crawler/lock.py); nothing was done
+EXIT_LOCKED = 5  # another run holds the lock (crawler/runtime/lock.py); nothing was done
 EXIT_INTERRUPTED = 6  # stopped by Ctrl-C or SIGTERM; what was stored is kept
+EXIT_FAILING = 7  # `wirewatch status`: a source failed its last --failing-after runs
 
 
 @dataclass

@@ -3,12 +3,13 @@
 Schema and migrations in order (`schema`); writers batch in savepoints; readers open read-only and never wait.
 """
 
-from pipelines.store.articles import StoredArticle, Validators
+from pipelines.store.articles import QueryError, StoredArticle, Validators
 from pipelines.store.connection import BATCH_SECONDS, ReadOnly, now_iso
 from pipelines.store.database import Store, close_shared, shared
 
 __all__ = [
     "BATCH_SECONDS",
+    "QueryError",
     "ReadOnly",
     "Store",
     "StoredArticle",

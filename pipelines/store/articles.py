@@ -16,6 +16,14 @@ from pipelines.store.connection import Connection, now_iso
 RELEVANCE_POOL = 20_000  # `search --order relevance` ranks the newest this many matches
 
 
+class QueryError(ValueError):
+    """A full-text query FTS5 cannot run; ``query`` is the query as given."""
+
+    def __init__(self, query: str, problem: str):
+        self.query = query
+        super().__init__(problem)
+
+
 @dataclass(frozen=True)
 class Validators:
     """What a conditional GET needs to know about a discovery URL from the last clean run."""
@@ -241,11 +249,11 @@ class Articles(Connection):
         RELEVANCE_POOL matches (all of them, for all but the commonest words): bm25 scores every
         match it is given, 0.6 s for a word in most of a million articles.
 
-        A malformed query raises ValueError naming the problem."""
+        A malformed query raises QueryError (a ValueError) naming the problem."""
         try:
             return self._search(query, limit, order)
         except Exception as exc:  # sqlite3.OperationalError: FTS5 syntax
-            raise ValueError(str(exc)) from None
+            raise QueryError(query, str(exc)) from None
 
     def _search(self, query: str, limit: int, order: str) -> list[dict[str, Any]]:
         where, params = "articles_fts MATCH ?", [query]

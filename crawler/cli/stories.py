@@ -1,4 +1,4 @@
-"""`wirewatch recluster`: group stored articles into stories again (registered on `wirewatch`)."""
+"""`wirewatch recluster`: group the stored articles into stories again."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ from pathlib import Path
 
 import click
 
-from crawler.cli import LockedFailure, _config, common_options, main
-from crawler.runtime.lock import LockHeld
+from crawler.cli.common import common_options
+from crawler.cli.errors import Command
+from crawler.config.wirewatch import load_config
 from crawler.runtime.regroup import regroup
 from pipelines import flow
 
 
-@main.command()
+@click.command(cls=Command)
 @common_options
 def recluster(config_path: Path | None, db: Path | None) -> None:
     """Rebuild the stories (events) from every stored article, from scratch.
@@ -26,7 +27,7 @@ def recluster(config_path: Path | None, db: Path | None) -> None:
 
     Example: wirewatch recluster --db /var/lib/wirewatch/wirewatch.db
     """
-    config = _config(config_path, db)
+    config = load_config(config_path, db)
     started = time.monotonic()
     shown = [started]
 
@@ -35,10 +36,7 @@ def recluster(config_path: Path | None, db: Path | None) -> None:
             shown[0] = time.monotonic()
             click.echo(f"  {counts.articles} articles regrouped, {left} to go", err=True)
 
-    try:
-        counts = regroup(config, progress)
-    except LockHeld as exc:
-        raise LockedFailure(exc) from None
+    counts = regroup(config, progress)
     click.echo(
         f"{counts.articles} articles in {counts.stories} stories "
         f"({counts.duplicate} wire copies, {counts.event} other versions of an event) "

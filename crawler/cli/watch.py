@@ -1,35 +1,22 @@
-"""Watchlist commands: classify, evaluate, rescore, explain (registered on the `wirewatch` group)."""
+"""The watchlists on demand: `wirewatch classify`, `evaluate` and `rescore`."""
 
 from __future__ import annotations
 
 import json
-import sys
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
-from crawler.cli import ConfigFailure, _config, _since, common_options, main, watchlists_of
+from crawler.cli.common import chosen_watchlists, common_options, open_writer, parse_since
+from crawler.cli.errors import Command
+from crawler.config.wirewatch import load_config
 from pipelines import flow
 from pipelines.core.validation import ConfigError
-from pipelines.store import Store
 from pipelines.watch.evaluate import evaluate as run_evaluation
 from pipelines.watch.evaluate import read_labelled
-from pipelines.watch.watchlist import Watchlist
-
-
-def _chosen(config_path: Path | None, name: str | None) -> list[Watchlist]:
-    config = _config(config_path, None)
-    try:
-        watchlists = watchlists_of(config)
-    except ConfigError as exc:
-        raise ConfigFailure(exc) from None
-    if name:
-        watchlists = [w for w in watchlists if w.name == name]
-        if not watchlists:
-            raise click.BadParameter(f"no watchlist named {name!r}", param_hint="--watchlist")
-    return watchlists
 
 
 def _documents(stream: Any, name: str) -> list[dict[str, Any]]:
@@ -63,7 +50,7 @@ def _documents(stream: Any, name: str) -> list[dict[str, Any]]:
     return [{"id": name, "title": title.strip(), "text": text.strip()}]
 
 
-@main.command()
+@click.command(cls=Command)
 @click.argument("file", type=click.File("rb"), default="-")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--watchlist", help="Only this watchlist (default: all).")
@@ -73,9 +60,10 @@ def classify(file: Any, config_path: Path | None, watchlist: str | None) -> None
     FILE holds JSON lines with "title" and "text" (and optionally "id"), or one plain-text
     story (first line the title) or one HTML page; "-" (the default) reads standard input.
 
+    \b
     Example: echo '{"id": 1, "title": "Convoy attacked", "text": "..."}' | wirewatch classify
     """
-    watchlists = _chosen(config_path, watchlist)
+    watchlists = chosen_watchlists(load_config(config_path, None), watchlist)
     for doc in _documents(file, file.name):
         for w in watchlists:
             verdict = w.classify(doc["title"], doc["text"])
@@ -91,7 +79,7 @@ def classify(file: Any, config_path: Path | None, watchlist: str | None) -> None
             click.echo(json.dumps(out, ensure_ascii=False))
 
 
-@main.command()
+@click.command(cls=Command)
 @click.argument("labels", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--watchlist", default="cpec-security", show_default=True)
@@ -102,12 +90,13 @@ def evaluate(labels: Path, config_path: Path | None, watchlist: str, as_json: bo
     LABELS is JSON lines with id, title, text, label (2 core, 1 mention, 0 not relevant)
     and type, like ../shared/eval/cpec-dev.jsonl.
 
+    \b
     Example: wirewatch evaluate ../shared/eval/cpec-dev.jsonl --watchlist cpec-security
     """
-    (chosen,) = _chosen(config_path, watchlist)
+    (chosen,) = chosen_watchlists(load_config(config_path, None), watchlist)
     try:
         examples = read_labelled(labels)
-    except ConfigError as exc:
+    except ConfigError as exc:  # the file is an argument: a usage error (2), not a config error (3)
         raise click.BadParameter(
             "\n  ".join(["not a labels file:", *exc.problems]), param_hint="LABELS"
         ) from None
@@ -134,7 +123,7 @@ def evaluate(labels: Path, config_path: Path | None, watchlist: str, as_json: bo
             )
 
 
-@main.command()
+@click.command(cls=Command)
 @common_options
 @click.option("--watchlist", help="Only this watchlist (default: all).")
 @click.option("--since", help="Only stories published this recently (e.g. 30d); default: all.")
@@ -146,59 +135,9 @@ def rescore(config_path: Path | None, db: Path | None, watchlist: str | None, si
 
     Example: wirewatch rescore --watchlist cpec-security --since 90d
     """
-    config = _config(config_path, db)
-    watchlists = _chosen(config_path, watchlist)
-    store = Store(config.database)
-    try:
-        changes = flow.rescore(store, watchlists, _since(since), config.alerts)
-    finally:
-        store.close()
+    config = load_config(config_path, db)
+    watchlists = chosen_watchlists(config, watchlist)
+    with closing(open_writer(config)) as store:
+        changes = flow.rescore(store, watchlists, parse_since(since), config.alerts)
     for name, counts in changes.items():
         click.echo(f"{name}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
-
-
-@main.command()
-@common_options
-@click.argument("article")
-def explain(config_path: Path | None, db: Path | None, article: str) -> None:
-    """Show why a stored story was flagged: rules, terms, entities and sentences.
-
-    ARTICLE is the article id or its URL. A story no watchlist flagged is scored with the
-    current rules, to show how far it is from a flag.
-
-    Example: wirewatch explain 42
-    """
-    config = _config(config_path, db)
-    store = Store(config.database, readonly=True)
-    try:
-        row = store.article(article)
-        if row is None:
-            raise click.BadParameter(f"no stored article with id or URL {article!r}", param_hint="ARTICLE")
-        flags = store.flags_of(row["id"])
-    finally:
-        store.close()
-    click.echo(
-        f"[{row['id']}] {row['title']}\n{row['url']}\n{row['source']}, published {row['published_at']}"
-    )
-    if not flags:
-        click.echo("\nnot flagged. With the current rules:")
-        for w in _chosen(config_path, None):
-            verdict = w.classify(row["title"], row["text"])
-            _print_flag(w.name, verdict.tier, verdict.type, verdict.score, verdict.reasons)
-    for flag in flags:
-        _print_flag(flag["watchlist"], flag["tier"], flag["type"], flag["score"], json.loads(flag["reasons"]))
-
-
-def _print_flag(
-    name: str, tier: str | None, kind: str | None, score: float, reasons: list[dict[str, Any]]
-) -> None:
-    click.echo(f"\n{name}: {tier or 'not flagged'}{f' ({kind})' if kind else ''}, score {score}")
-    for reason in reasons:
-        click.echo(f"  rule {reason['rule']} +{reason['score']}")
-        if reason.get("terms"):
-            click.echo(f"    terms: {', '.join(reason['terms'])}")
-        if reason.get("entities"):
-            click.echo(f"    entities: {', '.join(reason['entities'])}")
-        for sentence in reason.get("sentences", []):
-            click.echo(f"    > {sentence}")
-    sys.stdout.flush()

@@ -1,11 +1,11 @@
-"""Unattended operation: daemon, schedule, status (registered on the `wirewatch` group)."""
+"""Unattended operation: `wirewatch daemon`, `schedule` and `status`."""
 
 from __future__ import annotations
 
 import json
 import os
 import socket
-import sys
+from contextlib import closing
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
@@ -13,15 +13,14 @@ from typing import Any
 import click
 from tabulate import tabulate
 
-from crawler.cli import ConfigFailure, common_options, main, setup_logging
+from crawler.cli.common import common_options, open_reader, setup_logging
+from crawler.cli.errors import Command
 from crawler.config.seeds import load_sources
 from crawler.config.wirewatch import check_schedule_sources, load_config
 from crawler.runtime.daemon import Daemon, Plan
+from crawler.runtime.run import EXIT_FAILING, EXIT_OK
 from crawler.runtime.schedule import Spec, next_times, plan_jobs
-from pipelines.core.validation import ConfigError
-from pipelines.store import Store
 
-EXIT_FAILING = 7  # `wirewatch status`: a source failed its last --failing-after runs
 LEVELS = click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False)
 
 
@@ -34,14 +33,7 @@ def load_plan(config_path: Path | None, db: Path | None) -> Plan:
     return Plan(config, sources, jobs, notes)
 
 
-def _plan(config_path: Path | None, db: Path | None) -> Plan:
-    try:
-        return load_plan(config_path, db)
-    except ConfigError as exc:
-        raise ConfigFailure(exc) from None
-
-
-@main.command()
+@click.command(cls=Command)
 @common_options
 @click.option(
     "--log-file",
@@ -49,7 +41,7 @@ def _plan(config_path: Path | None, db: Path | None) -> Plan:
     help="Append the log here (reopened when logrotate moves it). Default: log.file, else stderr.",
 )
 @click.option("--log-level", type=LEVELS, help="The daemon's log level. Default: log.level of the config.")
-def daemon(config_path: Path | None, db: Path | None, log_file: Path | None, log_level: str | None) -> None:
+def daemon(config_path: Path | None, db: Path | None, log_file: Path | None, log_level: str | None) -> int:
     """Crawl on the schedule of the config's [schedule] until stopped; for systemd.
 
     Each run is a `wirewatch run --trigger daemon` child process, so runs never share memory
@@ -58,19 +50,20 @@ def daemon(config_path: Path | None, db: Path | None, log_file: Path | None, log
     the config and the seeds (an invalid config is logged and the old schedule kept).
     `wirewatch schedule` shows what it will do.
 
+    \b
     Example: wirewatch daemon --config /etc/wirewatch/wirewatch.toml --log-file /var/log/wirewatch/daemon.log
     """
-    plan = _plan(config_path, db)
+    plan = load_plan(config_path, db)
     file = log_file or plan.config.log_file
     setup_logging((log_level or plan.config.log_level).upper(), file)
-    sys.exit(Daemon(plan, lambda: load_plan(config_path, db), file).serve())
+    return Daemon(plan, lambda: load_plan(config_path, db), file).serve()
 
 
 def _local(moment: datetime, timezone: tzinfo) -> str:
     return moment.astimezone(timezone).strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
-@main.command()
+@click.command(cls=Command)
 @common_options
 @click.option("--count", default=3, show_default=True, help="How many next run times per job.")
 def schedule(config_path: Path | None, db: Path | None, count: int) -> None:
@@ -78,7 +71,7 @@ def schedule(config_path: Path | None, db: Path | None, count: int) -> None:
 
     Example: wirewatch schedule --config /etc/wirewatch/wirewatch.toml --count 5
     """
-    plan = _plan(config_path, db)
+    plan = load_plan(config_path, db)
     settings = plan.config.schedule
     now = datetime.now(settings.timezone)
     click.echo(
@@ -117,7 +110,7 @@ def _process_state(run: dict[str, Any]) -> str:
     return f"pid {run['pid']}"
 
 
-@main.command()
+@click.command(cls=Command)
 @common_options
 @click.option(
     "--failing-after",
@@ -125,7 +118,7 @@ def _process_state(run: dict[str, Any]) -> str:
     show_default=True,
     help="A source whose last N runs all failed is failing repeatedly (exit code 7).",
 )
-def status(config_path: Path | None, db: Path | None, failing_after: int) -> None:
+def status(config_path: Path | None, db: Path | None, failing_after: int) -> int:
     """Health: each source's last run, when it is next due, and what keeps failing.
 
     Reads the database and the config only; works with or without a daemon running. Exits 0,
@@ -133,7 +126,7 @@ def status(config_path: Path | None, db: Path | None, failing_after: int) -> Non
 
     Example: wirewatch status --config /etc/wirewatch/wirewatch.toml
     """
-    plan = _plan(config_path, db)
+    plan = load_plan(config_path, db)
     config = plan.config
     settings = config.schedule
     last: dict[str, dict[str, Any]] = {}
@@ -141,16 +134,13 @@ def status(config_path: Path | None, db: Path | None, failing_after: int) -> Non
     running: list[dict[str, Any]] = []
     latest = None
     if config.database.exists():
-        store = Store(config.database, readonly=True)
-        try:
+        with closing(open_reader(config)) as store:
             last, streaks, running, latest = (
                 store.last_runs(),
                 store.failing_streaks(),
                 store.running(),
                 store.last_run(),
             )
-        finally:
-            store.close()
     scheduled = {source: job.spec for job in plan.jobs for source in job.sources}
     rows, failing = [], []
     for s in plan.sources:
@@ -190,4 +180,4 @@ def status(config_path: Path | None, db: Path | None, failing_after: int) -> Non
         )
     if not config.database.exists():
         click.echo(f"\nno database yet at {config.database}: nothing has run", err=True)
-    sys.exit(EXIT_FAILING if failing else 0)
+    return EXIT_FAILING if failing else EXIT_OK
