@@ -40,7 +40,7 @@ from crawler.config.wirewatch import load_config
 from crawler.demo.server import DemoSite
 from pipelines.core.records import Article
 from pipelines.extract.page import _DATE_PARAMS, extract
-from pipelines.stories.grouping import features
+from pipelines.stories import features
 from pipelines.watch.watchlist import load_watchlists
 
 DEFAULTS = load_config()  # the bundled watchlists and gazetteer

@@ -4,7 +4,7 @@
 
 Stories like bench/news_site.py's (about 5,000 characters each), their clustering features
 computed beforehand as the workers do, written through the crawl's shared, batched store
-(pipelines.store.database.shared): the article row, its FTS entry and story assignment, per story.
+(pipelines.store.shared): the article row, its FTS entry and story assignment, per article.
 Reports user and system CPU per story; system time is the SQLite file I/O.
 """
 

@@ -25,7 +25,7 @@ class ArticlePage:
     article: Article | None = None
     error: str | None = None
     transient: bool = False  # an error of ours (a dead worker), not of the page
-    features: Any = None  # clustering features (pipelines.stories.grouping.Features), computed by a worker
+    features: Any = None  # clustering features (pipelines.stories.Features), computed by a worker
     verdicts: dict[str, Verdict] = field(default_factory=dict)
 
     def __repr__(self) -> str:  # Scrapy logs dropped items; keep the page's HTML out of the log

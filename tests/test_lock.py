@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from conftest import demo_seed, run_cli
 
-from crawler.runtime.lock import LockHeld, RunLock, lock_path
 from crawler.runtime.run import EXIT_LOCKED
+from pipelines.store import LockHeld, RunLock, lock_path
 
 HOLD = (
-    "import sys, time; from pathlib import Path; from crawler.runtime.lock import RunLock; "
+    "import sys, time; from pathlib import Path; from pipelines.store import RunLock; "
     "RunLock(Path(sys.argv[1]), 'test').acquire(); print('held', flush=True); time.sleep(60)"
 )
 

@@ -61,3 +61,22 @@ def test_status_names_a_run_whose_process_is_gone(site, workspace):
 
 def test_help_documents_the_status_code():
     assert "7  `wirewatch status` only" in run_cli("--help").stdout
+
+
+def test_status_tells_of_an_unfinished_recluster_and_a_run_finishes_it(site, workspace):
+    workspace.add_seed("demo", demo_seed(site.base))
+    assert workspace.run().returncode == 0
+    stored = workspace.query("SELECT count(*) FROM articles")[0][0]
+    store = Store(workspace.db)
+    try:
+        store.begin_regrouping()  # as a recluster killed before it did anything
+    finally:
+        store.close()
+    result = workspace.cli("status")
+    assert f"{stored} articles still to regroup" in result.stderr
+    assert workspace.query("SELECT count(*) FROM story_rebuild")[0][0] == 1
+
+    assert workspace.run().returncode == 0  # nothing new to crawl; it finishes the recluster
+    assert workspace.query("SELECT count(*) FROM story_rebuild")[0][0] == 0
+    assert workspace.query("SELECT count(*) FROM articles WHERE story_id IS NULL")[0][0] == 0
+    assert "still to regroup" not in workspace.cli("status").stderr

@@ -13,10 +13,9 @@ from typing import Any
 
 import click
 
-from crawler.runtime.lock import LockHeld
 from crawler.runtime.run import EXIT_CONFIG, EXIT_LOCKED
 from pipelines.core.validation import ConfigError
-from pipelines.store import QueryError
+from pipelines.store import LockHeld, QueryError
 
 
 class ConfigFailure(click.ClickException):

@@ -15,9 +15,9 @@ from crawler.cli.common import chosen_sources, common_options, emit, open_reader
 from crawler.cli.errors import Command
 from crawler.config.seeds import parse_source_text
 from crawler.config.wirewatch import load_config
-from crawler.runtime.lock import RunLock, lock_path
 from crawler.runtime.regroup import finish_interrupted
 from crawler.runtime.run import RunResult, run_once
+from pipelines.store import RunLock, lock_path
 
 
 def print_summary(result: RunResult) -> None:

@@ -132,7 +132,8 @@ def status(config_path: Path | None, db: Path | None, failing_after: int) -> int
     last: dict[str, dict[str, Any]] = {}
     streaks: dict[str, int] = {}
     running: list[dict[str, Any]] = []
-    latest = None
+    latest = regrouping = None
+    waiting = 0
     if config.database.exists():
         with closing(open_reader(config)) as store:
             last, streaks, running, latest = (
@@ -141,6 +142,8 @@ def status(config_path: Path | None, db: Path | None, failing_after: int) -> int
                 store.running(),
                 store.last_run(),
             )
+            regrouping = store.regrouping()
+            waiting = store.regrouping_articles() if regrouping else 0
     scheduled = {source: job.spec for job in plan.jobs for source in job.sources}
     rows, failing = [], []
     for s in plan.sources:
@@ -171,6 +174,13 @@ def status(config_path: Path | None, db: Path | None, failing_after: int) -> int
         click.echo(
             f"running now: run {run['id']} ({run['trigger']}, {_process_state(run)}) "
             f"since {run['started_at']}"
+        )
+    if regrouping:
+        click.echo(
+            f"recluster since {regrouping['started_at']}: {waiting} articles still to regroup; new articles "
+            "wait for it (no story, no alert yet). If it is not running, `wirewatch recluster` (or the "
+            "next `wirewatch run`) finishes it.",
+            err=True,
         )
     for name, streak in failing:
         click.echo(

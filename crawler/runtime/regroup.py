@@ -8,19 +8,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from pathlib import Path
 
 from crawler.config.wirewatch import Config
-from crawler.runtime.lock import LockHeld, RunLock
 from pipelines import flow
-from pipelines.store import Store
+from pipelines.store import LockHeld, Store, regroup_lock
 
 logger = logging.getLogger(__name__)
 
-
-def regroup_lock(database: Path, trigger: str = "recluster") -> RunLock:
-    """The lock a regrouping holds: beside the database, apart from the run lock (crawls go on)."""
-    return RunLock(database.parent / (database.name + ".recluster.lock"), trigger)
 
 
 def regroup(

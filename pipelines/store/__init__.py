@@ -6,15 +6,20 @@ Schema and migrations in order (`schema`); writers batch in savepoints; readers 
 from pipelines.store.articles import QueryError, StoredArticle, Validators
 from pipelines.store.connection import BATCH_SECONDS, ReadOnly, now_iso
 from pipelines.store.database import Store, close_shared, shared
+from pipelines.store.lock import LockHeld, RunLock, lock_path, regroup_lock
 
 __all__ = [
     "BATCH_SECONDS",
+    "LockHeld",
     "QueryError",
     "ReadOnly",
+    "RunLock",
     "Store",
     "StoredArticle",
     "Validators",
     "close_shared",
+    "lock_path",
     "now_iso",
+    "regroup_lock",
     "shared",
 ]

@@ -12,7 +12,7 @@ from pipelines.store.connection import Connection, now_iso
 
 class Runs(Connection):
     def start_run(self, trigger: str, sources: list[str]) -> int:
-        """Record a run by this process; call it holding the run lock (crawler/lock.py)."""
+        """Record a run by this process; call it holding the run lock (pipelines/store/lock.py)."""
         with self.write() as db:
             # A run still 'running' here was killed: the lock says nobody is running it any more.
             db.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")

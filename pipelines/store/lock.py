@@ -1,4 +1,5 @@
-"""The run lock: one crawl cycle at a time per database, whoever starts it (cron, daemon, a person).
+"""The run lock: one crawl cycle (and one regrouping) at a time per database, whoever starts
+it (cron, daemon, a person).
 
 An OS lock (``flock``) on ``<database>.lock`` in the database's folder, taken without waiting.
 The kernel drops it when its process dies, however it dies, so a killed run never leaves a lock
@@ -14,7 +15,7 @@ import socket
 from pathlib import Path
 from types import TracebackType
 
-from pipelines.store import now_iso
+from pipelines.store.connection import now_iso
 
 
 class LockHeld(Exception):
@@ -30,6 +31,11 @@ class LockHeld(Exception):
 def lock_path(database: Path) -> Path:
     """The lock file of a database: beside it, named after it."""
     return database.parent / (database.name + ".lock")
+
+
+def regroup_lock(database: Path, trigger: str = "recluster") -> RunLock:
+    """The lock a regrouping (`recluster`) holds: apart from the run lock, so crawls go on."""
+    return RunLock(database.parent / (database.name + ".recluster.lock"), trigger)
 
 
 class RunLock:
