@@ -9,8 +9,8 @@ from pipelines.core.records import Verdict
 
 POLICY = AlertPolicy(
     routes=(
-        Route("w", ("desk@example.org",), ("core", "mention")),
-        Route("w", ("duty@example.org",), ("core",)),
+        Route(watchlist="w", to=("desk@example.org",), tiers=("core", "mention")),
+        Route(watchlist="w", to=("duty@example.org",), tiers=("core",)),
     ),
     quiet_hours=(time(22, 0), time(7, 0)),
     timezone="Asia/Karachi",

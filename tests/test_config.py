@@ -123,7 +123,7 @@ def test_user_file_overrides_only_what_it_sets(tmp_path: Path):
     ("text", "expected"),
     [
         ("[crawl]\npolitness = false\n", "crawl.politness: unknown key"),
-        ("[crawl]\ndownload_delay = 'slow'\n", "crawl.download_delay: wrong type"),
+        ("[crawl]\ndownload_delay = 'slow'\n", "crawl.download_delay: expected a number, got 'slow'"),
         ("[sources]\nmax_age = '3 weeks'\n", "sources.max_age: expected a duration"),
         ("[crawl\n", "not valid TOML"),
         ("[bogus]\n", "bogus: unknown key"),
