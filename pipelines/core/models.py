@@ -109,6 +109,7 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
 
 
 def _field_hint(model: type[BaseModel], loc: tuple[int | str, ...]) -> str | None:
+    """The description of the field at ``loc``, which says what a missing key is for."""
     table = _table_at(model, loc[:-1])
     field = table.model_fields.get(str(loc[-1])) if table else None
     return field.description if field else None
@@ -136,16 +137,15 @@ Seconds = Annotated[float, Strict(), Field(ge=0)]
 """A number of seconds, 0 or more: an integer or a float, never a string or a boolean."""
 
 
-def zone(name: object) -> ZoneInfo:
-    """The time zone named ``name``; ValueError for a name the tz database does not know."""
+def _zone(name: object) -> ZoneInfo:
     try:
-        return ZoneInfo(name)  # type: ignore[arg-type]  # anything else is refused below
+        return ZoneInfo(name)  # type: ignore[arg-type]  # not a string: TypeError, refused below
     except (ZoneInfoNotFoundError, ValueError, TypeError):
         raise ValueError(f"unknown time zone {name!r} (use a name like 'Asia/Karachi')") from None
 
 
-TimeZone = Annotated[ZoneInfo, PlainValidator(zone)]
-TimeZoneName = Annotated[StrictStr, AfterValidator(lambda name: zone(name).key)]
+TimeZone = Annotated[ZoneInfo, PlainValidator(_zone)]
+TimeZoneName = Annotated[StrictStr, AfterValidator(lambda name: _zone(name).key)]
 """The name of a time zone, checked against the tz database."""
 
 
