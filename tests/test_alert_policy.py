@@ -9,8 +9,8 @@ from pipelines.core.records import Verdict
 
 POLICY = AlertPolicy(
     routes=(
-        Route("w", ("desk@example.org",), ("core", "mention")),
-        Route("w", ("duty@example.org",), ("core",)),
+        Route(watchlist="w", to=("desk@example.org",), tiers=("core", "mention")),
+        Route(watchlist="w", to=("duty@example.org",), tiers=("core",)),
     ),
     quiet_hours=(time(22, 0), time(7, 0)),
     timezone="Asia/Karachi",
@@ -61,3 +61,26 @@ def test_backoff_doubles_up_to_the_cap():
         timedelta(minutes=20),
     ]
     assert backoff(POLICY, 20) == POLICY.max_backoff
+
+
+def test_the_alerts_table_reads_like_the_config_file():
+    policy = AlertPolicy.model_validate(
+        {
+            "routes": [{"watchlist": "w", "to": ["desk@example.org"]}],
+            "quiet_hours": " 22:00 - 7:00 ",
+            "retry_backoff": "90s",
+            "max_age": "1.5d",
+        }
+    )
+    assert policy.routes[0].tiers == ("core", "mention")
+    assert policy.quiet_hours == (time(22, 0), time(7, 0))
+    assert policy.retry_backoff == timedelta(seconds=90) and policy.max_age == timedelta(hours=36)
+    assert AlertPolicy.model_validate({"quiet_hours": ""}).quiet_hours is None
+
+
+def test_sender_address_and_domain_come_from_the_sender():
+    policy = AlertPolicy(sender='"Desk, Wirewatch" <alerts@news.example.org>')
+    assert policy.sender_address == "alerts@news.example.org"
+    assert policy.sender_domain == "news.example.org"
+    assert AlertPolicy().sender_address == "wirewatch@localhost"
+    assert AlertPolicy(sender="bare@example.org").sender_domain == "example.org"

@@ -119,14 +119,73 @@ def test_user_file_overrides_only_what_it_sets(tmp_path: Path):
     assert load_config(user, database=tmp_path / "other.db").database == tmp_path / "other.db"
 
 
+def test_relative_paths_follow_the_file_that_sets_them(tmp_path: Path):
+    user = tmp_path / "mine.toml"
+    user.write_text(
+        '[sources]\npaths = ["seeds", "/srv/seeds"]\n[watchlists]\ngazetteer = "places.toml"\n'
+        '[log]\nfile = "log/w.log"\n[alerts]\noutbox_dir = "out"\n[alerts.smtp]\nport = 2525\n'
+    )
+    config = load_config(user)
+    assert config.source_paths == (tmp_path / "seeds", Path("/srv/seeds"))
+    assert config.gazetteer == tmp_path / "places.toml"
+    assert config.log_file == tmp_path / "log" / "w.log"
+    assert config.alerts.outbox_dir == str(tmp_path / "out")
+    assert config.alerts.smtp.port == 2525 and config.alerts.smtp.security == "starttls"  # key by key
+    # What the user's file leaves out keeps the defaults, relative to the current directory.
+    assert config.database == Path("wirewatch.db")
+    assert load_config(tmp_path / "mine.toml").path == user and load_config(None).path is None
+    defaults = load_config(None)
+    assert defaults.alerts.outbox_dir == "alerts-outbox" and defaults.log_file is None
+    assert defaults.gazetteer == bundled("config") / "gazetteer.toml"
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
         ("[crawl]\npolitness = false\n", "crawl.politness: unknown key"),
-        ("[crawl]\ndownload_delay = 'slow'\n", "crawl.download_delay: wrong type"),
+        ("[crawl]\ndownload_delay = 'slow'\n", "crawl.download_delay: expected a number, got 'slow'"),
         ("[sources]\nmax_age = '3 weeks'\n", "sources.max_age: expected a duration"),
         ("[crawl\n", "not valid TOML"),
-        ("[bogus]\n", "bogus: unknown key"),
+        ("[bogus]\n", "bogus: unknown key (expected one of: alerts, crawl, log, nlp, schedule,"),
+        ("crawl = 5\n", "crawl: expected a table, got 5"),
+        ("[crawl]\npolite = 'yes'\n", "crawl.polite: expected true or false, got 'yes'"),
+        ("[crawl]\ndownload_delay = true\n", "crawl.download_delay: expected a number, got True"),
+        ("[crawl]\nretry_times = -1\n", "crawl.retry_times: must be at least 0, got -1"),
+        ("[crawl]\nworkers = 1.5\n", "crawl.workers: expected an integer, got 1.5"),
+        ("[crawl]\nuser_agent = 'w/{v}'\n", "crawl.user_agent: only {version} and {contact} may be used"),
+        ("[log]\nlevel = 'loud'\n", "log.level: expected DEBUG, INFO, WARNING or ERROR, got 'LOUD'"),
+        ("[sources]\npaths = ['a', 1]\n", "sources.paths[1]: expected a path, got 1"),
+        ("[alerts]\nroutes = [{ watchlist = 'w', to = [] }]\n", "alerts.routes[0].to: must not be empty"),
+        (
+            "[alerts]\nroutes = [{ watchlist = 'w', to = ['desk'] }]\n",
+            "alerts.routes[0].to[0]: expected an e-mail address like 'desk@example.org', got 'desk'",
+        ),
+        (
+            "[alerts]\nroutes = [{ watchlist = 'w', to = ['a@b.org'], tiers = ['loud'] }]\n",
+            "alerts.routes[0].tiers[0]: expected core or mention, got 'loud'",
+        ),
+        (
+            "[alerts]\nroutes = [{ watchlist = 'w', to = ['a@b.org'], cc = [] }]\n",
+            "alerts.routes[0].cc: unknown key (expected one of: tiers, to, watchlist)",
+        ),
+        ("[alerts]\nroutes = [{ to = ['a@b.org'] }]\n", "alerts.routes[0].watchlist: missing (required)"),
+        ("[alerts]\nsender = 'alerts'\n", "alerts.sender: expected an address like 'wirewatch <alerts@"),
+        ("[alerts]\nsender = 'a@b.org, c@d.org'\n", "alerts.sender: expected an address like"),
+        ("[alerts]\ntimezone = 'Mars/Olympus'\n", "alerts.timezone: unknown time zone 'Mars/Olympus'"),
+        ("[alerts]\nquiet_hours = '22:00'\n", "alerts.quiet_hours: expected 'HH:MM-HH:MM', got '22:00'"),
+        ("[alerts]\nquiet_hours = '25:00-07:00'\n", "alerts.quiet_hours: expected 'HH:MM-HH:MM'"),
+        ("[alerts]\nretry_backoff = 300\n", "alerts.retry_backoff: expected a duration like '30s'"),
+        ("[alerts]\nmax_attempts = 0\n", "alerts.max_attempts: must be at least 1, got 0"),
+        ("[alerts.smtp]\nport = 70000\n", "alerts.smtp.port: must be at most 65535, got 70000"),
+        (
+            "[alerts.smtp]\nsecurity = 'ssl'\n",
+            "alerts.smtp.security: expected starttls, tls or none, got 'ssl'",
+        ),
+        ("[alerts.smtp]\ntimeout = 0\n", "alerts.smtp.timeout: must be more than 0, got 0"),
+        (
+            "[alerts.smtp]\nhots = 'x'\n",
+            "alerts.smtp.hots: unknown key (expected one of: host, password_env,",
+        ),
     ],
 )
 def test_config_errors_name_file_and_key(tmp_path: Path, text: str, expected: str):
@@ -136,6 +195,24 @@ def test_config_errors_name_file_and_key(tmp_path: Path, text: str, expected: st
         load_config(user)
     assert str(user) in str(err.value)
     assert expected in str(err.value)
+
+
+def test_every_problem_of_the_config_is_reported_at_once(tmp_path: Path):
+    user = tmp_path / "bad.toml"
+    user.write_text(
+        "[crawl]\nworkers = -1\nconcurrent_requests_per_domain = 0\n"
+        "[alerts]\nmax_attempts = 0\n[alerts.smtp]\nport = 0\n[log]\nlevel = 'loud'\n"
+    )
+    with pytest.raises(ConfigError) as err:
+        load_config(user)
+    assert [p.split(": ")[1] for p in err.value.problems] == [
+        "crawl.concurrent_requests_per_domain",
+        "crawl.workers",
+        "alerts.max_attempts",
+        "alerts.smtp.port",
+        "log.level",
+    ]
+    assert all(p.startswith(f"{user}: ") for p in err.value.problems)
 
 
 def test_good_seed_parses():
@@ -167,6 +244,37 @@ def test_good_seed_parses():
                 s + "[[listings]]\nurl = 'https://example.org/a/'\npage_url = 'https://example.org/a/2/'\n"
             ),
             "listings[0].page_url: must contain {n}",
+        ),
+        (
+            lambda s: s + "[[listings]]\nurl = 'https://example.org/a/'\nmax_pages = 0\n",
+            "listings[0].max_pages: must be at least 1",
+        ),
+        (lambda s: s.replace('["example.org"]', "[]"), "allowed_domains: must not be empty"),
+        (
+            lambda s: "language = 'english'\n" + s,
+            "language: expected an ISO 639-1 code like 'en', got 'english'",
+        ),
+        (lambda s: "enabled = 'yes'\n" + s, "enabled: expected true or false, got 'yes'"),
+        (lambda s: "max_age = 3\n" + s, "max_age: expected a duration like '30s'"),
+        (
+            lambda s: s + "[politeness]\ndownload_delay = -1\n",
+            "politeness.download_delay: must be at least 0, got -1",
+        ),
+        (
+            lambda s: s + "[politeness]\nconcurrent_requests_per_domain = 5\n",
+            "politeness.concurrent_requests_per_domain: must be at most 4, got 5",
+        ),
+        (
+            lambda s: s.replace("[articles]\n", "[articles]\nonly = []\n"),
+            "articles.only: unknown key (expected one of: allow, deny)",
+        ),
+        (
+            lambda s: s.split("[articles]")[0],
+            "articles.allow: missing (required): which URLs are articles (regular expressions)",
+        ),
+        (
+            lambda s: s.replace('feeds = ["https://example.org/feed/"]', ""),
+            "a source needs at least one of feeds, sitemaps or listings",
         ),
     ],
 )

@@ -18,7 +18,7 @@ from pipelines.store import Store
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 from cluster_corpus import generate
 
-POLICY = AlertPolicy(routes=(Route("w", ("desk@example.org",)),))
+POLICY = AlertPolicy(routes=(Route(watchlist="w", to=("desk@example.org",)),))
 CORE = Verdict(True, "core", "incident", 9.0, [{"rule": "r", "score": 9.0, "terms": ["attacked"]}])
 
 

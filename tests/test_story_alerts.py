@@ -13,7 +13,7 @@ from pipelines.alerts.policy import AlertPolicy, Route, plan
 from pipelines.core.records import Article, Verdict
 from pipelines.store import Store
 
-POLICY = AlertPolicy(routes=(Route("cpec-security", ("desk@example.org",)),))
+POLICY = AlertPolicy(routes=(Route(watchlist="cpec-security", to=("desk@example.org",)),))
 CORE = Verdict(True, "core", "incident", 9.0, [{"rule": "r", "score": 9.0, "terms": ["attacked"]}])
 MENTION = Verdict(True, "mention", "incident", 4.0, [{"rule": "r", "score": 4.0, "terms": ["attacked"]}])
 TEXT = (

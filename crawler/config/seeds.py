@@ -4,46 +4,121 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pipelines.core.validation import ConfigError, Problems, check_keys, parse_duration, read_toml, toml_files
+from pydantic import (
+    AfterValidator,
+    Field,
+    PrivateAttr,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from pipelines.core.models import Duration, Model, Regex, Seconds, TimeZoneName, validated
+from pipelines.core.validation import ConfigError, read_toml, toml_files
+
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 
 
-@dataclass(frozen=True)
-class Listing:
+def _id(value: str) -> str:
+    if not _ID.match(value):
+        raise ValueError(f"expected lower-case letters, digits, '-' or '_', got {value!r}")
+    return value
+
+
+def _language(value: str) -> str:
+    if not _LANGUAGE.match(value):
+        raise ValueError(f"expected an ISO 639-1 code like 'en', got {value!r}")
+    return value
+
+
+def _site_url(value: str, info: ValidationInfo) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"not an http(s) URL: {value!r}")
+    host = parts.hostname
+    domains = (info.context or {}).get("domains", ())
+    if domains and not any(host == d or host.endswith("." + d) for d in domains):
+        raise ValueError(f"host {host!r} is outside allowed_domains {list(domains)}")
+    return value
+
+
+# An http(s) URL on one of the seed's allowed_domains (Source puts them in the context).
+SiteUrl = Annotated[StrictStr, AfterValidator(_site_url)]
+
+
+class Listing(Model):
     """A section listing page and how to reach its older pages."""
 
-    url: str
-    page_url: str | None = None  # template for page n >= 2, e.g. ".../national/page/{n}/"
-    max_pages: int = 10
+    url: SiteUrl
+    page_url: SiteUrl | None = None  # template for page n >= 2, e.g. ".../national/page/{n}/"
+    max_pages: Annotated[StrictInt, Field(ge=1)] = 10
+
+    @field_validator("page_url")
+    @classmethod
+    def _numbered(cls, value: str | None) -> str | None:
+        if value is not None and "{n}" not in value:
+            raise ValueError("must contain {n}, the page number")
+        return value
 
 
-@dataclass(frozen=True)
-class Source:
-    id: str
-    title: str
-    file: str
-    allowed_domains: tuple[str, ...]
-    language: str
-    timezone: str
-    feeds: tuple[str, ...] = ()
-    sitemaps: tuple[str, ...] = ()
+class Articles(Model):
+    allow: tuple[Regex, ...] = Field(description="which URLs are articles (regular expressions)")
+    deny: tuple[Regex, ...] = ()
+
+
+class Politeness(Model):
+    download_delay: Seconds | None = None
+    concurrent_requests_per_domain: Annotated[StrictInt, Field(ge=1, le=4)] | None = None
+
+
+class Extraction(Model):
+    """Site-specific hints for trafilatura."""
+
+    favor: Literal["balanced", "precision", "recall"] = "balanced"  # less boilerplate, or less loss
+    boilerplate: tuple[Regex, ...] = ()  # lines of extracted text that are not the story
+    fallback: StrictBool = True  # trafilatura's readability and jusText comparison (a third of its CPU)
+
+
+class Source(Model):
+    """One seed file: a news outlet, where to find its stories and how to treat them."""
+
+    id: Annotated[StrictStr, AfterValidator(_id)]
+    title: StrictStr
+    # Before the URLs: its validator hands the domains to theirs.
+    allowed_domains: Annotated[tuple[StrictStr, ...], Field(min_length=1)]
+    language: Annotated[StrictStr, AfterValidator(_language)] = "en"
+    timezone: TimeZoneName = "UTC"
+    max_age: Duration | None = None
+    feeds: tuple[SiteUrl, ...] = ()
+    sitemaps: tuple[SiteUrl, ...] = ()
     listings: tuple[Listing, ...] = ()
-    article_allow: tuple[re.Pattern[str], ...] = ()
-    article_deny: tuple[re.Pattern[str], ...] = ()
-    max_age: timedelta | None = None
-    download_delay: float | None = None
-    concurrent_requests_per_domain: int | None = None
-    enabled: bool = True
-    # Site-specific extraction hints ([extraction] in the seed file):
-    favor: str = "balanced"  # trafilatura: "precision" (less boilerplate) or "recall" (less loss)
-    boilerplate: tuple[re.Pattern[str], ...] = ()  # lines of extracted text that are not the story
-    fallback: bool = True  # trafilatura's readability and jusText comparison (a third of its CPU)
+    articles: Articles = Field(default_factory=dict, validate_default=True)
+    politeness: Politeness = Politeness()
+    enabled: StrictBool = True
+    extraction: Extraction = Extraction()
+    _file: str = PrivateAttr("")
+
+    @field_validator("allowed_domains")
+    @classmethod
+    def _domains(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        domains = tuple(d.lower().lstrip(".") for d in value)
+        if info.context is not None:
+            info.context["domains"] = domains
+        return domains
+
+    @model_validator(mode="after")
+    def _somewhere_to_start(self) -> Source:
+        if not (self.feeds or self.sitemaps or self.listings):
+            raise ValueError("a source needs at least one of feeds, sitemaps or listings")
+        return self
 
     def __repr__(self) -> str:  # Scrapy logs its settings; keep that line short
         return f"<Source {self.id} from {self.file}>"
@@ -54,186 +129,44 @@ class Source:
             p.search(url) for p in self.article_deny
         )
 
+    @property
+    def file(self) -> str:
+        return self._file
 
-_TOP_KEYS = {
-    "id",
-    "title",
-    "language",
-    "timezone",
-    "allowed_domains",
-    "max_age",
-    "feeds",
-    "sitemaps",
-    "listings",
-    "articles",
-    "politeness",
-    "enabled",
-    "extraction",
-}
-_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+    @property
+    def article_allow(self) -> tuple[re.Pattern[str], ...]:
+        return self.articles.allow
 
+    @property
+    def article_deny(self) -> tuple[re.Pattern[str], ...]:
+        return self.articles.deny
 
-def _url(value: Any, key: str, domains: tuple[str, ...], problems: Problems) -> str | None:
-    if not isinstance(value, str):
-        problems.add(key, f"expected a URL string, got {value!r}")
-        return None
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        problems.add(key, f"not an http(s) URL: {value!r}")
-        return None
-    host = parts.hostname
-    if domains and not any(host == d or host.endswith("." + d) for d in domains):
-        problems.add(key, f"host {host!r} is outside allowed_domains {list(domains)}")
-        return None
-    return value
+    @property
+    def download_delay(self) -> float | None:
+        return self.politeness.download_delay
 
+    @property
+    def concurrent_requests_per_domain(self) -> int | None:
+        return self.politeness.concurrent_requests_per_domain
 
-def _strings(data: dict[str, Any], key: str, problems: Problems, prefix: str = "") -> list[str]:
-    value = data.get(key, [])
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        problems.add(prefix + key, f"expected a list of strings, got {value!r}")
-        return []
-    return value
+    @property
+    def favor(self) -> str:
+        return self.extraction.favor
 
+    @property
+    def boilerplate(self) -> tuple[re.Pattern[str], ...]:
+        return self.extraction.boilerplate
 
-def _patterns(values: list[str], key: str, problems: Problems) -> tuple[re.Pattern[str], ...]:
-    out = []
-    for i, value in enumerate(values):
-        try:
-            out.append(re.compile(value))
-        except re.error as exc:
-            problems.add(f"{key}[{i}]", f"bad regular expression {value!r}: {exc}")
-    return tuple(out)
+    @property
+    def fallback(self) -> bool:
+        return self.extraction.fallback
 
 
 def parse_source(data: dict[str, Any], path: Path | str) -> Source:
     """Validate one seed's parsed TOML; raise ConfigError listing every problem."""
-    problems = Problems(path)
-    check_keys(data, _TOP_KEYS, "", problems)
-    for key in ("id", "title", "allowed_domains"):
-        if key not in data:
-            problems.add(key, "missing (required)")
-    source_id = data.get("id", "")
-    if not isinstance(source_id, str) or not _ID.match(source_id):
-        problems.add("id", f"expected lower-case letters, digits, '-' or '_', got {source_id!r}")
-    domains = tuple(d.lower().lstrip(".") for d in _strings(data, "allowed_domains", problems))
-    if "allowed_domains" in data and not domains:
-        problems.add("allowed_domains", "must name at least one domain")
-
-    feeds = [
-        _url(u, f"feeds[{i}]", domains, problems) for i, u in enumerate(_strings(data, "feeds", problems))
-    ]
-    sitemaps = [
-        _url(u, f"sitemaps[{i}]", domains, problems)
-        for i, u in enumerate(_strings(data, "sitemaps", problems))
-    ]
-    listings = []
-    raw_listings = data.get("listings", [])
-    if not isinstance(raw_listings, list):
-        problems.add("listings", "expected an array of tables ([[listings]])")
-        raw_listings = []
-    for i, item in enumerate(raw_listings):
-        key = f"listings[{i}]"
-        if not isinstance(item, dict):
-            problems.add(key, "expected a table with url, page_url, max_pages")
-            continue
-        check_keys(item, {"url", "page_url", "max_pages"}, f"{key}.", problems)
-        url = _url(item.get("url"), f"{key}.url", domains, problems)
-        page_url = item.get("page_url")
-        if (
-            page_url is not None
-            and _url(page_url, f"{key}.page_url", domains, problems)
-            and "{n}" not in page_url
-        ):
-            problems.add(f"{key}.page_url", "must contain {n}, the page number")
-        max_pages = item.get("max_pages", 10)
-        if not isinstance(max_pages, int) or isinstance(max_pages, bool) or max_pages < 1:
-            problems.add(f"{key}.max_pages", f"expected a positive integer, got {max_pages!r}")
-        if url:
-            listings.append(Listing(url, page_url, max_pages if isinstance(max_pages, int) else 10))
-    if not (feeds or sitemaps or listings) and not problems.items:
-        problems.add("", "a source needs at least one of feeds, sitemaps or listings")
-
-    articles = data.get("articles", {})
-    if not isinstance(articles, dict):
-        problems.add("articles", "expected a table with allow and deny lists")
-        articles = {}
-    check_keys(articles, {"allow", "deny"}, "articles.", problems)
-    allow = _patterns(_strings(articles, "allow", problems, "articles."), "articles.allow", problems)
-    deny = _patterns(_strings(articles, "deny", problems, "articles."), "articles.deny", problems)
-    if not allow and "allow" not in articles:
-        problems.add("articles.allow", "missing: which URLs are articles (regular expressions)")
-
-    timezone = data.get("timezone", "UTC")
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
-        problems.add("timezone", f"unknown time zone {timezone!r} (use a name like 'Asia/Karachi')")
-    language = data.get("language", "en")
-    if not isinstance(language, str) or not re.match(r"^[a-z]{2,3}$", language):
-        problems.add("language", f"expected an ISO 639-1 code like 'en', got {language!r}")
-    max_age = None
-    if "max_age" in data:
-        try:
-            max_age = parse_duration(data["max_age"])
-        except ValueError as exc:
-            problems.add("max_age", str(exc))
-
-    polite = data.get("politeness", {})
-    if not isinstance(polite, dict):
-        problems.add("politeness", "expected a table")
-        polite = {}
-    check_keys(polite, {"download_delay", "concurrent_requests_per_domain"}, "politeness.", problems)
-    delay = polite.get("download_delay")
-    if delay is not None and (not isinstance(delay, int | float) or isinstance(delay, bool) or delay < 0):
-        problems.add("politeness.download_delay", f"expected seconds >= 0, got {delay!r}")
-    concurrency = polite.get("concurrent_requests_per_domain")
-    if concurrency is not None and (
-        not isinstance(concurrency, int) or isinstance(concurrency, bool) or not 1 <= concurrency <= 4
-    ):
-        problems.add("politeness.concurrent_requests_per_domain", f"expected 1 to 4, got {concurrency!r}")
-    enabled = data.get("enabled", True)
-    if not isinstance(enabled, bool):
-        problems.add("enabled", f"expected true or false, got {enabled!r}")
-    for key in ("title",):
-        if key in data and not isinstance(data[key], str):
-            problems.add(key, f"expected a string, got {data[key]!r}")
-    extraction = data.get("extraction", {})
-    if not isinstance(extraction, dict):
-        problems.add("extraction", "expected a table with favor, boilerplate and fallback")
-        extraction = {}
-    check_keys(extraction, {"favor", "boilerplate", "fallback"}, "extraction.", problems)
-    favor = extraction.get("favor", "balanced")
-    if favor not in ("balanced", "precision", "recall"):
-        problems.add("extraction.favor", f"expected balanced, precision or recall, got {favor!r}")
-    boilerplate = _patterns(
-        _strings(extraction, "boilerplate", problems, "extraction."), "extraction.boilerplate", problems
-    )
-    fallback = extraction.get("fallback", True)
-    if not isinstance(fallback, bool):
-        problems.add("extraction.fallback", f"expected true or false, got {fallback!r}")
-    problems.raise_if_any()
-
-    return Source(
-        id=source_id,
-        title=data["title"],
-        file=str(path),
-        allowed_domains=domains,
-        language=language,
-        timezone=timezone,
-        feeds=tuple(u for u in feeds if u),
-        sitemaps=tuple(u for u in sitemaps if u),
-        listings=tuple(listings),
-        article_allow=allow,
-        article_deny=deny,
-        max_age=max_age,
-        download_delay=delay,
-        concurrent_requests_per_domain=concurrency,
-        enabled=enabled,
-        favor=favor,
-        boilerplate=boilerplate,
-        fallback=fallback,
-    )
+    source = validated(Source, data, path, context={})
+    source._file = str(path)
+    return source
 
 
 def parse_source_text(text: str, path: Path | str) -> Source:

@@ -68,9 +68,9 @@ class FolderTransport:
 
 
 class SmtpTransport:
-    def __init__(self, settings: SmtpSettings, sender: str):
+    def __init__(self, settings: SmtpSettings, sender_address: str):
         self.settings = settings
-        self.sender = sender
+        self.sender_address = sender_address
         self.conn: smtplib.SMTP | None = None
 
     @property
@@ -119,7 +119,7 @@ class SmtpTransport:
         if self.conn is None:
             self.conn = self._connect()
         try:
-            self.conn.send_message(message, from_addr=_address(self.sender), to_addrs=[recipient])
+            self.conn.send_message(message, from_addr=self.sender_address, to_addrs=[recipient])
         except smtplib.SMTPRecipientsRefused as exc:
             code, reply = exc.recipients.get(recipient, (550, b"refused"))
             raise DeliveryError(
@@ -150,13 +150,9 @@ def _text(reply: bytes | str) -> str:
     return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
 
 
-def _address(sender: str) -> str:
-    return sender.rsplit("<", 1)[-1].rstrip(">").strip()
-
-
 def transport_for(policy: AlertPolicy, base: Path) -> Transport:
     if policy.smtp.host:
-        return SmtpTransport(policy.smtp, policy.sender)
+        return SmtpTransport(policy.smtp, policy.sender_address)
     folder = Path(policy.outbox_dir)
     return FolderTransport(folder if folder.is_absolute() else base / folder)
 

@@ -1,4 +1,9 @@
-"""Reading TOML data files (config, seeds, watchlists) with errors that name file and key."""
+"""Reading TOML data files (config, seeds, watchlists) with errors that name file and key.
+
+Config, seeds and alert routes are pydantic models (``pipelines.core.models``); watchlists
+keep their own small checker here (``Problems``, ``check_keys``) for the rule language's
+nested conditions. No pydantic here: extraction workers import this module.
+"""
 
 from __future__ import annotations
 
