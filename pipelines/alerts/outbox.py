@@ -22,10 +22,6 @@ if TYPE_CHECKING:
 STALE_CLAIM = timedelta(minutes=15)  # a sender that held a claim this long has died
 
 
-def _domain(policy: AlertPolicy) -> str:
-    address = policy.sender.rsplit("<", 1)[-1].rstrip(">").strip()
-    return address.rsplit("@", 1)[-1] or "wirewatch.localhost"
-
 
 def queue(
     store: Store,
@@ -43,7 +39,7 @@ def queue(
             alert.recipient,
             alert.kind,
             alert.next_attempt_at,
-            make_msgid("alert", _domain(policy)),
+            make_msgid("alert", policy.sender_domain),
         )
     return len(planned)
 
@@ -52,7 +48,7 @@ def open_digests(store: Store, policy: AlertPolicy) -> int:
     """Gather each recipient's waiting digest alerts into a new digest; returns how many."""
     recipients = store.digest_recipients()
     for recipient in recipients:
-        store.open_digest(recipient, make_msgid("digest", _domain(policy)))
+        store.open_digest(recipient, make_msgid("digest", policy.sender_domain))
     return len(recipients)
 
 
