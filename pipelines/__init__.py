@@ -1,5 +1,3 @@
-"""What happens to each page: extraction, watchlist matching, storage.
+"""What happens to each page: extract -> watch (flag) -> stories (group) -> store -> alerts.
 
-Each stage is a plain module of pure functions; ``pipelines.scrapy_stages`` holds the thin
-Scrapy pipeline classes that call them.
-"""
+One package per stage; `flow` calls them in order, and `scrapy_stages` is the thin Scrapy shell."""

@@ -1,4 +1,6 @@
-"""The `wirewatch` command: one click group, its commands registered from one module per family."""
+"""The `wirewatch` command: one click group, its commands registered from one module per family.
+
+Commands parse arguments and call the library; `errors` alone turns failures into exit codes."""
 
 from __future__ import annotations
 

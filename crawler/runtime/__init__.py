@@ -1,3 +1,3 @@
-"""Running: one crawl cycle (`run`), its lock, the schedule and the daemon.
+"""Running: one crawl cycle (`run`), regrouping, the schedule and the daemon.
 
-Exit codes for cron live here."""
+Exit codes for cron live in `run`."""

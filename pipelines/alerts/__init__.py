@@ -1,3 +1,3 @@
-"""Stage 5, alert: who hears of a flagged story and when, the emails, and sending them once.
+"""Alert: who hears of a flagged story and when, the emails, and sending each once.
 
-Policy (routes, quiet hours, backoff), composition, transports (SMTP or .eml folder), the outbox."""
+Policy (routes, quiet hours, backoff), the outbox, composition, transports (SMTP or .eml files)."""

@@ -1,4 +1,4 @@
-"""Stage 1, extract: an article page's HTML in, a clean article (text, title, date) out.
+"""Extract: an article page's HTML in, a clean article (text, title, date) out.
 
 trafilatura does the work (load this package where pages are: it is heavy); dates are timezone-aware."""
 

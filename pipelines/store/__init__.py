@@ -1,7 +1,6 @@
 """Storage: the one place that knows the database (SQLite in WAL mode), behind the `Store` class.
 
-Schema and migrations in order (`schema`); writers batch in savepoints; readers open read-only and never wait.
-"""
+Schema and migrations in order (`schema`); writers batch in savepoints; readers never wait; the run lock."""
 
 from pipelines.store.articles import QueryError, StoredArticle, Validators
 from pipelines.store.connection import BATCH_SECONDS, ReadOnly, now_iso

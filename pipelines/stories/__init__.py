@@ -1,4 +1,4 @@
-"""Stage 3, group: each new article joins the story (event) it reports, or starts one.
+"""Group: each new article joins the story (event) it reports, or starts one.
 
 `features` (pure, computed in the extraction workers) and `assign` (decides, through the store's index)."""
 

@@ -1,4 +1,4 @@
-"""Stage 2, flag: watchlists score an article's title and text and say why.
+"""Flag: watchlists score an article's title and text and say why.
 
 Rules over terms, gazetteer entities and (optionally) spaCy NER; `evaluate` measures a watchlist."""
 
