@@ -19,7 +19,7 @@ from typing import Any
 from conftest import WIREWATCH, Workspace, demo_seed
 
 from crawler.demo.server import DemoSite
-from crawler.runtime.run import EXIT_LOCKED
+from crawler.runtime.exits import EXIT_LOCKED
 
 RECENT = 72  # hours: the demo seed's max_age
 

@@ -13,7 +13,7 @@ from conftest import run_cli
 
 from crawler.cli import main
 from crawler.cli.errors import Command
-from crawler.runtime import run
+from crawler.runtime import exits
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -66,7 +66,7 @@ def test_main_help_documents_exit_codes():
     assert result.returncode == 0
     for code in ("0  success", "3  configuration error", "4  one or more sources", "6  interrupted"):
         assert code in result.stdout
-    codes = {value for name, value in vars(run).items() if name.startswith("EXIT_")}
+    codes = {value for name, value in vars(exits).items() if name.startswith("EXIT_")}
     assert codes == set(range(8))
     for code in codes:  # each EXIT_ constant is explained in the epilog
         assert re.search(rf"^\s+{code}  \S", result.stdout, re.MULTILINE), code

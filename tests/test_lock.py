@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import demo_seed, run_cli
 
-from crawler.runtime.run import EXIT_LOCKED
+from crawler.runtime.exits import EXIT_LOCKED
 from pipelines.store import LockHeld, RunLock, lock_path
 
 HOLD = (

@@ -12,7 +12,7 @@ from crawler.cli.common import common_options, open_reader, open_writer
 from crawler.cli.errors import Group
 from crawler.config.seeds import Source, load_sources
 from crawler.config.wirewatch import Config, load_config
-from crawler.runtime.run import EXIT_OK, EXIT_SOURCES_FAILED
+from crawler.runtime.exits import EXIT_OK, EXIT_SOURCES_FAILED
 from pipelines.alerts import outbox
 from pipelines.alerts.delivery import Delivery, deliver, transport_for
 from pipelines.core.validation import ConfigError

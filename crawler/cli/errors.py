@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from crawler.runtime.run import EXIT_CONFIG, EXIT_LOCKED
+from crawler.runtime.exits import EXIT_CONFIG, EXIT_LOCKED
 from pipelines.core.validation import ConfigError
 from pipelines.store import LockHeld, QueryError
 

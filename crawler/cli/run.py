@@ -6,6 +6,7 @@ import re
 import tempfile
 from contextlib import closing
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from tabulate import tabulate
@@ -16,8 +17,10 @@ from crawler.cli.errors import Command
 from crawler.config.seeds import parse_source_text
 from crawler.config.wirewatch import load_config
 from crawler.runtime.regroup import finish_interrupted
-from crawler.runtime.run import RunResult, run_once
 from pipelines.store import RunLock, lock_path
+
+if TYPE_CHECKING:
+    from crawler.runtime.run import RunResult
 
 
 def print_summary(result: RunResult) -> None:
@@ -93,6 +96,8 @@ def run(config_path: Path | None, db: Path | None, source_names: tuple[str, ...]
     chosen, watchlists = chosen_sources(config, source_names)
     # The lock covers the run and everything done after it, alert delivery included.
     with RunLock(lock_path(config.database), trigger):
+        from crawler.runtime.run import run_once  # Scrapy: loaded by the commands that crawl
+
         result = run_once(config, chosen, watchlists, config.database, trigger=trigger)
         print_summary(result)
         if result.status != "interrupted":
@@ -116,6 +121,7 @@ def demo(keep: Path | None) -> int:
     Example: wirewatch demo
     """
     from crawler.demo.server import DemoSite, demo_seed_text
+    from crawler.runtime.run import run_once
 
     folder = keep or Path(tempfile.mkdtemp(prefix="wirewatch-demo-"))
     folder.mkdir(parents=True, exist_ok=True)

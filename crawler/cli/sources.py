@@ -15,7 +15,7 @@ from crawler.cli.common import chosen_sources, common_options, open_reader, setu
 from crawler.cli.errors import Command, Group
 from crawler.config.seeds import load_sources
 from crawler.config.wirewatch import check_schedule_sources, load_config
-from crawler.runtime.run import EXIT_OK, EXIT_SOURCES_FAILED
+from crawler.runtime.exits import EXIT_OK, EXIT_SOURCES_FAILED
 from pipelines.core.validation import ConfigError
 
 

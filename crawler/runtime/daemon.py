@@ -34,7 +34,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from crawler.config.seeds import Source
 from crawler.config.wirewatch import Config
-from crawler.runtime.run import EXIT_INTERRUPTED, EXIT_LOCKED, EXIT_OK, EXIT_SOURCES_FAILED
+from crawler.runtime.exits import EXIT_INTERRUPTED, EXIT_LOCKED, EXIT_OK, EXIT_SOURCES_FAILED
 from crawler.runtime.schedule import Job
 from pipelines.core.validation import ConfigError
 from pipelines.store import Store, now_iso

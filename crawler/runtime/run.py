@@ -18,22 +18,13 @@ from crawler.config.seeds import Source
 from crawler.config.wirewatch import Config
 from crawler.discovery.spider import NewsSpider
 from crawler.fetch.settings import crawl_settings
+from crawler.runtime.exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_SOURCES_FAILED
 from pipelines.analyse import close_all, fewer_collections
 from pipelines.store import Store, close_shared
 from pipelines.watch.watchlist import Watchlist
 
 logger = logging.getLogger(__name__)
 
-# The exit codes of every `wirewatch` command (README "Exit codes", `wirewatch --help`);
-# crawler/cli/errors.py turns the errors behind 3 and 5 into them.
-EXIT_OK = 0  # every source crawled without error
-EXIT_INTERNAL = 1  # a bug: an unexpected exception (the traceback is printed)
-EXIT_USAGE = 2  # bad command-line arguments
-EXIT_CONFIG = 3  # a config, seed or watchlist file is invalid: nothing was crawled
-EXIT_SOURCES_FAILED = 4  # one or more sources had errors; the others' stories are stored
-EXIT_LOCKED = 5  # another run holds the lock (pipelines/store/lock.py); nothing was done
-EXIT_INTERRUPTED = 6  # stopped by Ctrl-C or SIGTERM; what was stored is kept
-EXIT_FAILING = 7  # `wirewatch status`: a source failed its last --failing-after runs
 
 
 @dataclass
