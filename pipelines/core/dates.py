@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, tzinfo
 from email.utils import parsedate_to_datetime
 
 from dateutil import parser as dateutil_parser
-
-_DAY_ONLY = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
 
 
 def parse_date(value: str | None, default_tz: tzinfo = UTC) -> datetime | None:
@@ -34,11 +31,6 @@ def parse_date(value: str | None, default_tz: tzinfo = UTC) -> datetime | None:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=default_tz)
     return parsed
-
-
-def is_day_only(value: str | None) -> bool:
-    """True for a bare ``YYYY-MM-DD``: the day is known, the time is not."""
-    return bool(value and _DAY_ONLY.match(value))
 
 
 def iso_utc(value: datetime) -> str:
