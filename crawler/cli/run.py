@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 
 def print_summary(result: RunResult) -> None:
-    """One row per source (requests, pages, new and flagged stories, errors), then the run's status."""
+    """One row per source (requests, pages, new and flagged articles, errors), then the run's status."""
     rows = [
         [
             r.source,
@@ -84,7 +84,7 @@ def _trigger(ctx: click.Context, param: click.Parameter, value: str) -> str:
     help="Who started the run, recorded in runs.trigger (the daemon passes 'daemon'; cron, timer...).",
 )
 def run(config_path: Path | None, db: Path | None, source_names: tuple[str, ...], trigger: str) -> int:
-    """Crawl every source once, store new stories, flag them; suits cron.
+    """Crawl every source once, store new articles, group and flag them; suits cron.
 
     One run at a time per database: a run that finds another one holding the lock file beside
     the database exits at once with code 5. A lock left by a killed run never blocks.

@@ -61,8 +61,8 @@ def sources(ctx: click.Context, config_path: Path | None, db: Path | None) -> No
 @click.argument("names", nargs=-1, metavar="[NAME]...")
 def probe(config_path: Path | None, db: Path | None, names: tuple[str, ...]) -> int:
     """Fetch each feed, sitemap and listing of the sources (or of NAME) and report what they
-    hold: HTTP status, story links, the newest date, and for the newest few links whether a
-    story extracts (title, length, where its date came from). Polite, like a run, and writes
+    hold: HTTP status, article links, the newest date, and for the newest few links whether an
+    article extracts (title, length, where its date came from). Polite, like a run, and writes
     nothing. Run it where the internet is reachable before trusting a seed file; exit code 4
     when anything failed.
 

@@ -120,7 +120,7 @@ class NewsSpider(scrapy.Spider):
         for listing in self.source.listings:
             yield self._discovery(listing.url, "listing", listing=listing, page=1)
 
-    def stories(self, links: list[Link]) -> list[Link]:
+    def articles(self, links: list[Link]) -> list[Link]:
         """The links that match the seed's article patterns."""
         return [link for link in links if self.source.is_article(normalize_url(link.url))]
 
@@ -163,7 +163,7 @@ class NewsSpider(scrapy.Spider):
     def next_page(self, response: Response, found: Found) -> list[scrapy.Request]:
         listing: Listing = response.meta["listing"]
         page = response.meta["page"]
-        dated = [link.published for link in self.stories(found.links) if link.published]
+        dated = [link.published for link in self.articles(found.links) if link.published]
         if dated and max(dated) < self.cutoff:
             self.crawler.stats.inc_value("wirewatch/listing/stopped_old")
             return []
@@ -187,7 +187,7 @@ class NewsSpider(scrapy.Spider):
         if not isinstance(response, TextResponse):
             raise DiscoveryError("listing is not an HTML page")
         found = parse_listing(response.text, response.url, self.tz)
-        dated = [link for link in self.stories(found.links) if link.published]
+        dated = [link for link in self.articles(found.links) if link.published]
         if dated:
             # The dated teasers are the listing; undated article links around them are menus and
             # sidebars ("most read"), which reach back months. Feeds and sitemaps cover the rest.
