@@ -15,11 +15,12 @@ from tabulate import tabulate
 
 from crawler.cli.common import common_options, open_reader, setup_logging
 from crawler.cli.errors import Command
+from crawler.config.schedule import Spec
 from crawler.config.seeds import load_sources
 from crawler.config.wirewatch import check_schedule_sources, load_config
 from crawler.runtime.daemon import Daemon, Plan
 from crawler.runtime.exits import EXIT_FAILING, EXIT_OK
-from crawler.runtime.schedule import Spec, next_times, plan_jobs
+from crawler.runtime.schedule import next_times, plan_jobs
 
 LEVELS = click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False)
 
