@@ -16,22 +16,11 @@ from tabulate import tabulate
 from crawler.cli.common import common_options, open_reader, setup_logging
 from crawler.cli.errors import Command
 from crawler.config.schedule import Spec
-from crawler.config.seeds import load_sources
-from crawler.config.wirewatch import check_schedule_sources, load_config
-from crawler.runtime.daemon import Daemon, Plan
+from crawler.runtime.daemon import Daemon, load_plan
 from crawler.runtime.exits import EXIT_FAILING, EXIT_OK
-from crawler.runtime.schedule import next_times, plan_jobs
+from crawler.runtime.schedule import next_times
 
 LEVELS = click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False)
-
-
-def load_plan(config_path: Path | None, db: Path | None) -> Plan:
-    """Config, seeds and the jobs they ask for; ConfigError names every problem."""
-    config = load_config(config_path, db)
-    sources = load_sources(config.source_paths)
-    check_schedule_sources(config, [s.id for s in sources])
-    jobs, notes = plan_jobs(config, sources)
-    return Plan(config, sources, jobs, notes)
 
 
 @click.command(cls=Command)
