@@ -28,7 +28,7 @@ def print_summary(result: RunResult) -> None:
     rows = [
         [
             r.source,
-            r.status,
+            f"blocked (bot protection: {r.blocked})" if r.blocked else r.status,
             r.requests,
             r.pages_fetched,
             r.not_modified,
@@ -36,6 +36,7 @@ def print_summary(result: RunResult) -> None:
             r.flagged,
             r.known_skipped,
             r.extraction_failures,
+            r.dead_links,
             len(r.errors),
         ]
         for r in result.sources
@@ -50,6 +51,7 @@ def print_summary(result: RunResult) -> None:
         "flagged",
         "known",
         "no story",
+        "dead links",
         "errors",
     ]
     click.echo(tabulate(rows, headers=headers))

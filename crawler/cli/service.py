@@ -13,7 +13,7 @@ from typing import Any
 import click
 from tabulate import tabulate
 
-from crawler.cli.common import common_options, open_reader, setup_logging
+from crawler.cli.common import common_options, open_reader, setup_logging, source_state
 from crawler.cli.errors import Command
 from crawler.config.schedule import Spec
 from crawler.runtime.daemon import Daemon, load_plan
@@ -146,7 +146,7 @@ def status(config_path: Path | None, db: Path | None, failing_after: int) -> int
             [
                 s.id,
                 _local(datetime.fromisoformat(info["started_at"]), settings.timezone) if info else "never",
-                info.get("status", ""),
+                source_state(info),
                 info.get("new_articles", ""),
                 len(json.loads(info.get("errors") or "[]")),
                 f"{streak} runs" if streak else "",

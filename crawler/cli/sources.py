@@ -11,7 +11,14 @@ from typing import Any
 import click
 from tabulate import tabulate
 
-from crawler.cli.common import chosen_sources, common_options, open_reader, setup_logging, watchlists_of
+from crawler.cli.common import (
+    chosen_sources,
+    common_options,
+    open_reader,
+    setup_logging,
+    source_state,
+    watchlists_of,
+)
 from crawler.cli.errors import Command, Group
 from crawler.config.seeds import load_sources
 from crawler.config.wirewatch import check_schedule_sources, load_config
@@ -45,7 +52,7 @@ def sources(ctx: click.Context, config_path: Path | None, db: Path | None) -> No
                 "yes" if s.enabled else "no",
                 s.title,
                 info.get("started_at", "never"),
-                info.get("status", ""),
+                source_state(info),
                 info.get("new_articles", ""),
                 len(json.loads(info.get("errors") or "[]")),
                 s.file,

@@ -218,3 +218,24 @@ def _story_rebuild(db: sqlite_utils.Database) -> None:
         );
         """
     )
+
+
+@MIGRATIONS(name="0006_dead_links_and_blocks")
+def _dead_links_and_blocks(db: sqlite_utils.Database) -> None:
+    """Article URLs that answered 404 or 410, asked again only with backoff; per source and run,
+    how many there were and which bot protection blocked the source, if one did."""
+    db.executescript(
+        """
+        CREATE TABLE dead_links (
+            url TEXT PRIMARY KEY,
+            source TEXT NOT NULL,
+            status INTEGER NOT NULL,            -- 404 | 410
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 1,
+            next_attempt_at TEXT                -- NULL: never asked again
+        );
+        ALTER TABLE run_sources ADD COLUMN dead_links INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE run_sources ADD COLUMN blocked TEXT;  -- the bot protection's vendor
+        """
+    )
