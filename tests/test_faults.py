@@ -163,3 +163,30 @@ def test_private_addresses_are_refused_by_default(site, workspace):
     assert row["status"] == "failed"
     assert "loopback, private or link-local" in row["errors"]
     assert site.log == []
+
+
+def test_a_response_from_a_private_address_is_refused_whatever_the_name_resolved_to():
+    """DNS rebinding: the name looked public when checked, the connection went to 127.0.0.1."""
+    import ipaddress
+
+    from scrapy import Request
+    from scrapy.http import HtmlResponse
+
+    from crawler.fetch.middlewares import AddressGuardMiddleware, RefusedRequest
+
+    request = Request("http://news.example/story/")
+
+    def answer(address: str) -> HtmlResponse:
+        return HtmlResponse(
+            request.url, body=b"<html></html>", request=request, ip_address=ipaddress.ip_address(address)
+        )
+
+    guard = AddressGuardMiddleware(allow_private=False)
+    with pytest.raises(RefusedRequest, match="non-public address 127.0.0.1"):
+        guard.process_response(request, answer("127.0.0.1"))
+    with pytest.raises(RefusedRequest, match="10.1.2.3"):
+        guard.process_response(request, answer("10.1.2.3"))
+    public = answer("93.184.216.34")
+    assert guard.process_response(request, public) is public
+    # Test sites on loopback: allowed when the config says so.
+    assert AddressGuardMiddleware(allow_private=True).process_response(request, answer("127.0.0.1")) is not None
