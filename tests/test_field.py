@@ -134,6 +134,7 @@ def test_a_source_behind_a_challenge_is_named_blocked_and_not_hammered(field_sit
 
     status = workspace.cli("status")
     assert "blocked (bot protection: cloudflare)" in status.stdout
+    assert status.returncode == 8 and "ATTENTION: cf is blocked" in status.stderr
 
 
 @pytest.mark.parametrize(

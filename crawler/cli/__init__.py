@@ -21,6 +21,8 @@ Exit codes (for cron and systemd):
   5  another run holds the lock (<database>.lock); nothing was done
   6  interrupted (Ctrl-C or SIGTERM); everything stored so far is kept
   7  `wirewatch status` only: a source failed its last runs (--failing-after)
+  8  `wirewatch status` only: a source is blocked by bot protection, silent (nothing new
+     for much longer than usual) or degraded (its pages stopped extracting)
 """
 
 
