@@ -7,7 +7,7 @@ from __future__ import annotations
 import click
 
 from crawler import __version__
-from crawler.cli import alerts, queries, run, service, sources, stories, watch
+from crawler.cli import alerts, queries, run, service, sources, stories, watch, web
 from crawler.cli.errors import Group
 
 EXIT_CODES = """\b
@@ -53,5 +53,6 @@ for command in (
     service.schedule,
     service.status,
     stories.recluster,
+    web.serve,
 ):
     main.add_command(command)

@@ -116,6 +116,9 @@ class Connection:
         if self.db.conn.in_transaction and not self._depth:
             self.db.conn.execute("COMMIT")
 
+    def tables(self) -> set[str]:
+        return set(self.db.table_names())
+
     def rows(self, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         cursor = self.db.conn.cursor()
         cursor.row_factory = sqlite3.Row
