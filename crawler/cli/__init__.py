@@ -7,7 +7,7 @@ from __future__ import annotations
 import click
 
 from crawler import __version__
-from crawler.cli import alerts, queries, run, service, sources, stories, watch, web
+from crawler.cli import alerts, queries, report, run, service, sources, stories, watch, web
 from crawler.cli.errors import Group
 
 EXIT_CODES = """\b
@@ -54,5 +54,6 @@ for command in (
     service.status,
     stories.recluster,
     web.serve,
+    report.report,
 ):
     main.add_command(command)

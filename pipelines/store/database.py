@@ -6,11 +6,12 @@ from pathlib import Path
 
 from pipelines.store.articles import Articles
 from pipelines.store.outbox import Outbox
+from pipelines.store.report import Reports
 from pipelines.store.runs import Runs
 from pipelines.store.stories import Stories
 
 
-class Store(Articles, Stories, Outbox, Runs):
+class Store(Articles, Stories, Outbox, Runs, Reports):
     """The wirewatch database. Open one per process (or use `shared` in a crawl) and close it;
     ``readonly=True`` for commands that only read: they never wait for a writer."""
 

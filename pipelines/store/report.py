@@ -1,0 +1,51 @@
+"""What the weekly brief reads: flagged stories of a period and the sources' runs in it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pipelines.core.dates import iso_utc
+from pipelines.store.connection import Connection
+
+
+class Reports(Connection):
+    def flagged_in(
+        self, start: datetime, end: datetime, watchlist: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Flagged articles published (else fetched) in [start, end), with their story's outlets."""
+        sql = (
+            "SELECT a.id, a.story_id, coalesce(a.published_at, a.fetched_at) AS at, "
+            "a.source, a.title, a.url, "
+            "a.text, f.watchlist, f.tier, f.type, f.score, f.reasons, s.outlets "
+            "FROM flags f JOIN articles a ON a.id = f.article_id LEFT JOIN stories s ON s.id = a.story_id "
+            "WHERE coalesce(a.published_at, a.fetched_at) >= ? AND coalesce(a.published_at, a.fetched_at) < ?"
+        )
+        params: list[Any] = [iso_utc(start), iso_utc(end)]
+        if watchlist:
+            sql += " AND f.watchlist = ?"
+            params.append(watchlist)
+        return self.rows(sql + " ORDER BY at, a.id", params)
+
+    def runs_in(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
+        """Each source's runs started in [start, end): their count, how many failed or were blocked,
+        new articles and dead links."""
+        return self.rows(
+            "SELECT rs.source, count(*) AS runs, sum(rs.status != 'ok') AS not_ok, "
+            "sum(rs.status IN ('failed', 'timeout')) AS failed, sum(rs.status = 'blocked') AS blocked, "
+            "group_concat(DISTINCT rs.blocked) AS blocked_by, sum(rs.new_articles) AS new_articles, "
+            "sum(rs.dead_links) AS dead_links FROM run_sources rs JOIN runs r ON r.id = rs.run_id "
+            "WHERE r.started_at >= ? AND r.started_at < ? GROUP BY rs.source ORDER BY rs.source",
+            [iso_utc(start), iso_utc(end)],
+        )
+
+    def new_article_times(self, start: datetime, end: datetime) -> dict[str, list[str]]:
+        """Per source, when its articles fetched in [start, end) were fetched, in order."""
+        times: dict[str, list[str]] = {}
+        for source, fetched in self.db.execute(
+            "SELECT source, fetched_at FROM articles WHERE fetched_at >= ? AND fetched_at < "
+            "? ORDER BY fetched_at",
+            [iso_utc(start), iso_utc(end)],
+        ).fetchall():
+            times.setdefault(source, []).append(fetched)
+        return times
