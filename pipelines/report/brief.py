@@ -79,6 +79,8 @@ def stories(rows: list[dict[str, Any]], places: dict[str, re.Pattern[str]]) -> l
             story = found[key]
         text = f"{row['title']}\n{row['text']}"
         story.places |= {name for name, pattern in places.items() if pattern.search(text)}
+    for story in found.values():  # "Gwadar Port" counts, not also "Gwadar" inside it
+        story.places = {p for p in story.places if not any(p != q and p in q for q in story.places)}
     return sorted(found.values(), key=lambda s: s.at)
 
 
@@ -89,7 +91,10 @@ def place_patterns(gazetteer: Gazetteer | None) -> dict[str, re.Pattern[str]]:
     patterns: dict[str, re.Pattern[str]] = {}
     for label in PLACE_LABELS:
         for term in gazetteer.labels.get(label, ()):
-            if "(" not in term.text and "*" not in term.text:  # a name, not a family of words
+            text = term.text
+            # a name (not a family of words, an acronym like CPEC or a common noun like "special
+            # economic zone")
+            if "(" not in text and "*" not in text and text[:1].isupper() and not term.case_sensitive:
                 patterns.setdefault(term.text, compile_terms([term]))
     return patterns
 
@@ -105,11 +110,14 @@ def _charts(found: list[Story], period: Period, zone: ZoneInfo) -> dict[str, str
 
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
-    days = [
-        (period.start + timedelta(days=n)).astimezone(zone).date()
-        for n in range((period.end - period.start).days or 1)
-    ]
+    first, last = (
+        period.start.astimezone(zone).date(),
+        (period.end - timedelta(seconds=1)).astimezone(zone).date(),
+    )
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
     counts = Counter(
         (datetime.fromisoformat(s.at).astimezone(zone).date(), s.tier, s.type or "incident") for s in found
     )
@@ -129,6 +137,7 @@ def _charts(found: list[Story], period: Period, zone: ZoneInfo) -> dict[str, str
         )
         bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
     axes.set_ylabel("stories")
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.legend(fontsize=8, frameon=False, ncols=2)
     axes.spines[["top", "right"]].set_visible(False)
     charts["days"] = _png(figure)
@@ -141,6 +150,7 @@ def _charts(found: list[Story], period: Period, zone: ZoneInfo) -> dict[str, str
         figure, axes = plt.subplots(figsize=(8, 0.35 * max(len(top), 2) + 0.6))
         axes.barh([k for k, _ in top], [v for _, v in top], color="#3d5a80")
         axes.set_xlabel("stories")
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes.spines[["top", "right"]].set_visible(False)
         charts[name] = _png(figure)
         plt.close(figure)
