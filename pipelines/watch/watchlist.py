@@ -1,8 +1,10 @@
 """Watchlists: score an article against a rule set and keep the reasons.
 
 ``Watchlist.classify(title, text)`` is the whole interface the pipeline, `classify`,
-`evaluate` and `rescore` use. A cheap regular-expression prefilter runs first; only an article
-that could fire a rule is split into sentences and, when a rule needs entities, given to spaCy.
+`evaluate` and `rescore` use. It matches the text in normal form (`pipelines.core.text`) and the
+headline without the outlet's " - Section - SITE" suffix. A cheap prefilter runs first; only an
+article that could fire a rule is split into sentences and, when a rule needs entities, given
+to spaCy.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.core.records import Verdict
+from pipelines.core.text import clean_text, headline
 from pipelines.core.validation import ConfigError, read_toml, toml_files
 from pipelines.watch.entities import NER_LABELS, Entity, EntityFinder, Gazetteer, load_gazetteer
 from pipelines.watch.rules import Leaf, Node, Rule, RuleSet, parse_rules
@@ -245,6 +248,7 @@ class Watchlist:
         return f"<Watchlist {self.name} from {self.rules.file}>"
 
     def classify(self, title: str, text: str) -> Verdict:
+        title, text = headline(clean_text(title)), clean_text(text)
         if self.prefilter is not None and not self.prefilter.search(f"{title}\n\n{text}"):
             return Verdict(False, None, None, 0.0, [])
         doc = _Doc(title, text, self.rules.mask, self.finder if self.needs_entities else None)
