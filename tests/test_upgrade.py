@@ -10,6 +10,8 @@ from pathlib import Path
 
 from conftest import run_cli
 
+from pipelines.store.schema import MIGRATIONS
+
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "release-0.1.0.db"
 
 
@@ -33,8 +35,11 @@ def test_a_database_of_the_last_release_migrates_on_first_use(tmp_path: Path):
 
     after = sqlite3.connect(db)
     applied = [r[0] for r in after.execute("SELECT name FROM _sqlite_migrations ORDER BY id")]
-    assert applied[-1] == "0005_story_rebuild" and len(applied) == len(set(applied)) == 5
+    names = [m.name for m in MIGRATIONS._migrations]
+    assert applied[-1] == names[-1] and sorted(applied) == sorted(names) and len(set(applied)) == len(names)
     assert {t: after.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in counts} == counts
+    indexed = after.execute("SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'the'").fetchone()[0]
+    assert indexed == after.execute("SELECT count(*) FROM articles WHERE text LIKE '% the %'").fetchone()[0] > 0
     after.close()
 
     regrouped = run_cli("recluster", "--db", str(db), cwd=tmp_path)
