@@ -26,7 +26,10 @@ def test_clean_text_drops_invisible_characters_and_folds_compatibility_forms():
 
 def test_headline_drops_the_outlets_section_and_site_only():
     assert headline("Chinese engineers attacked - Pakistan - DAWN.COM") == "Chinese engineers attacked"
-    assert headline("Relief attempts fall short — again - Newspaper - DAWN.COM") == "Relief attempts fall short — again"
+    assert (
+        headline("Relief attempts fall short — again - Newspaper - DAWN.COM")
+        == "Relief attempts fall short — again"
+    )
     assert headline("Convoy attacked | Pakistan | The Express Tribune") == "Convoy attacked"
     assert headline("Attack foiled - dawn.com") == "Attack foiled"
     assert headline("Karachi - a city of lights") == "Karachi - a city of lights"
@@ -53,7 +56,9 @@ def test_search_finds_the_normal_form_and_the_store_keeps_the_published_text(tmp
         article = Article(f"https://x.example/{i}", f"Story {i}", None, now, "page", "en", text, str(i))
         store.add_article("x", article, now, article.url)
     found = store.search('"Chinese engineers"')
-    assert [r["title"] for r in found] == ["Story 0"] and "attacked [Chinese engineers] near" in found[0]["snippet"]
+    assert [r["title"] for r in found] == ["Story 0"] and "attacked [Chinese engineers] near" in found[0][
+        "snippet"
+    ]
     store.db.execute("UPDATE articles SET language = ? WHERE id = 1", ["en-GB"])  # not a change of text
     store.db.execute("UPDATE articles SET text = ?, match_text = NULL WHERE id = 1", [PLAIN + " Dasu dam."])
     store.db.execute("DELETE FROM articles WHERE id = 2")

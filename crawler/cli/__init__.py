@@ -7,7 +7,7 @@ from __future__ import annotations
 import click
 
 from crawler import __version__
-from crawler.cli import alerts, queries, run, service, sources, stories, watch
+from crawler.cli import alerts, labels, queries, run, service, sources, stories, watch
 from crawler.cli.errors import Group
 
 EXIT_CODES = """\b
@@ -46,6 +46,8 @@ for command in (
     watch.classify,
     watch.evaluate,
     watch.rescore,
+    labels.label,
+    labels.labels,
     alerts.alerts,
     service.daemon,
     service.schedule,

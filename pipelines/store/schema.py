@@ -270,3 +270,21 @@ def _match_text(db: sqlite_utils.Database) -> None:
 def none_if(normal: str, published: str) -> str | None:
     """What a `match_` column holds: the normal form, or NULL when it is the published text."""
     return None if normal == published else normal
+
+
+@MIGRATIONS(name="0007_labels")
+def _labels(db: sqlite_utils.Database) -> None:
+    """The desk's judgements of articles (`wirewatch label`): one per article, the latest."""
+    db.executescript(
+        """
+        CREATE TABLE labels (
+            article_id INTEGER PRIMARY KEY REFERENCES articles(id),
+            label INTEGER NOT NULL CHECK (label IN (0, 1, 2)),  -- 2 core, 1 mention, 0 not relevant
+            type TEXT,                          -- incident | measures, for labels 1 and 2
+            note TEXT,
+            who TEXT NOT NULL,                  -- the analyst's login
+            labelled_at TEXT NOT NULL           -- ISO 8601 UTC
+        );
+        CREATE INDEX labels_labelled_at ON labels(labelled_at);
+        """
+    )
