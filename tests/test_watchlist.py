@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from pipelines.core.validation import ConfigError
 from pipelines.watch.entities import EntityFinder, Gazetteer, load_gazetteer
 from pipelines.watch.rules import parse_rules
 from pipelines.watch.terms import Term
@@ -234,3 +235,27 @@ def test_without_a_model_statistical_rules_simply_do_not_fire(gazetteer):
         {"name": "r", "all": ["entity:GPE", "@harm"], "weight": 4}, finder=EntityFinder(gazetteer, "none")
     )
     assert not w.classify("", "Gunmen attacked a bus in Quetta.").flagged
+
+
+def test_requires_unless_and_min_words_link_rules():
+    w = watchlist(
+        {"name": "body", "all": ["@who", "@harm"], "weight": 2},
+        {"name": "headline", "all": ["@harm"], "scope": "title", "requires": "body", "weight": 2},
+        {"name": "calm", "all": ["@safe"], "unless": ["headline"], "weight": 1},
+        {"name": "long", "all": ["@who"], "scope": "document", "min_words": 12, "weight": -1},
+    )
+    both = w.classify("Convoy attacked", "Chinese engineers attacked. Security raised.")
+    assert [r["rule"] for r in both.reasons] == ["body", "headline"] and both.tier == "core"
+    alone = w.classify("Convoy attacked", "Security raised.")  # the headline needs the body rule
+    assert [r["rule"] for r in alone.reasons] == ["calm"]
+    long = w.classify("", "Chinese engineers attacked. " + "Then other news followed. " * 3)
+    assert [(r["rule"], r["score"]) for r in long.reasons] == [("body", 2.0), ("long", -1.0)]
+    with pytest.raises(ConfigError) as error:
+        watchlist({"name": "a", "all": ["@who"], "requires": "b"}, {"name": "b", "all": ["@who"]})
+    assert "rules[a].requires: expected names of rules above this one" in str(error.value.problems)
+
+
+def test_within_in_the_title_looks_at_the_title_only():
+    w = watchlist({"name": "r", "all": ["Chinese", "@safe"], "within": 3, "scope": "title", "weight": 4})
+    assert w.classify("Security for Chinese workers", "").flagged
+    assert not w.classify("Chinese visit", "Chinese security staff arrived.").flagged

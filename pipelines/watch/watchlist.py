@@ -163,9 +163,15 @@ class _Doc:
         return self._spans[leaf]
 
     def word_index(self, offset: int) -> int:
+        return bisect.bisect_right(self.words(), offset)
+
+    def word_count(self) -> int:
+        return len(self.words())
+
+    def words(self) -> list[int]:
         if self._words is None:
             self._words = [m.start() for m in _WORD.finditer(self.full)]
-        return bisect.bisect_right(self._words, offset)
+        return self._words
 
     def sentence_around(self, start: int, end: int) -> str:
         for s, e in self.units("sentence"):
@@ -201,12 +207,13 @@ def _match(node: Node | Leaf, doc: _Doc, start: int, end: int) -> list[Span] | N
 
 
 def _windows(rule: Rule, doc: _Doc) -> list[tuple[int, int, list[Span]]]:
-    """For `within = N`: per paragraph, the first window of N words holding every item."""
+    """For `within = N`: per paragraph (or in the title, for `scope = "title"`), the first
+    window of N words holding every item."""
     assert rule.within is not None
     required = [c for c in rule.condition.children if not (isinstance(c, Node) and c.op == "not")]
     excluded = [c for c in rule.condition.children if isinstance(c, Node) and c.op == "not"]
     out = []
-    for p_start, p_end in doc.paragraphs():
+    for p_start, p_end in doc.units("title") if rule.scope == "title" else doc.paragraphs():
         events = []
         for i, item in enumerate(required):
             leaves = [item] if isinstance(item, Leaf) else list(item.children)
@@ -253,7 +260,14 @@ class Watchlist:
             return Verdict(False, None, None, 0.0, [])
         doc = _Doc(title, text, self.rules.mask, self.finder if self.needs_entities else None)
         score, reasons, by_type = 0.0, [], dict[str, float]()
+        fired: set[str] = set()
         for rule in self.rules.rules:
+            if (
+                not fired.issuperset(rule.requires)
+                or fired.intersection(rule.unless)
+                or (rule.min_words and doc.word_count() < rule.min_words)
+            ):
+                continue
             if rule.within is not None:
                 units = _windows(rule, doc)
             else:
@@ -268,6 +282,7 @@ class Watchlist:
             term_weight = max((s.weight for s in spans), default=1.0)
             points = round(rule.weight * term_weight * min(len(units), rule.max_units), 3)
             score += points
+            fired.add(rule.name)
             if rule.type and points > 0:
                 by_type[rule.type] = by_type.get(rule.type, 0.0) + points
             reasons.append(_reason(rule, points, units, spans, doc))
