@@ -225,7 +225,7 @@ def parse_rules(data: dict[str, Any], path: Path | str, gazetteer: Gazetteer | N
         mask_terms = _terms(raw_mask.get("terms", []), "mask.terms", problems)
         mask = compile_terms(mask_terms) if mask_terms else None
 
-    rules = []
+    rules: list[Rule] = []
     raw_rules = data.get("rules", [])
     if not isinstance(raw_rules, list) or not raw_rules:
         problems.add("rules", "expected at least one [[rules]] table")
