@@ -11,7 +11,7 @@ import re
 import unicodedata
 
 # Soft hyphen, zero-width space/non-joiner/joiner, word joiner, invisible operators, BOM.
-_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff"))
+_INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060-\u2064\ufeff]")
 # A headline's trailing site and section, as many outlets title their pages:
 # "Attack on convoy - Pakistan - DAWN.COM", "... | Business | The Express Tribune": the site is a
 # domain name or "The ...", the optional section before it a few words.
@@ -25,7 +25,9 @@ def clean_text(text: str) -> str:
     """``text`` without invisible characters and in Unicode compatibility form (NFKC)."""
     if text.isascii():
         return text
-    return unicodedata.normalize("NFKC", text.translate(_INVISIBLE))
+    if _INVISIBLE.search(text):
+        text = _INVISIBLE.sub("", text)
+    return text if unicodedata.is_normalized("NFKC", text) else unicodedata.normalize("NFKC", text)
 
 
 def headline(title: str) -> str:
