@@ -259,3 +259,51 @@ def test_within_in_the_title_looks_at_the_title_only():
     w = watchlist({"name": "r", "all": ["Chinese", "@safe"], "within": 3, "scope": "title", "weight": 4})
     assert w.classify("Security for Chinese workers", "").flagged
     assert not w.classify("Chinese visit", "Chinese security staff arrived.").flagged
+
+
+@pytest.fixture(scope="module")
+def bundled() -> Watchlist:
+    from pipelines.watch.watchlist import load_watchlists
+
+    root = Path(__file__).resolve().parent.parent / "config"
+    (found,) = load_watchlists((root / "watchlists",), root / "gazetteer.toml", "none")
+    return found
+
+
+def test_bundled_watchlist_follows_the_definition_not_the_words(bundled):
+    def rules(title: str, text: str) -> dict[str, float]:
+        return {r["rule"]: r["score"] for r in bundled.classify(title, text).reasons}
+
+    # The aftermath of an attack on them is core, though the headline names no Chinese.
+    aftermath = bundled.classify(
+        "Perpetrators of Karachi blast will be brought to justice: minister",
+        "KARACHI: The minister vowed that the perpetrators of the suicide attack on a van carrying "
+        "Chinese teachers would be brought to justice.\nThree Chinese nationals were killed in the "
+        "attack near the Confucius Institute.\nThe minister visited the site.",
+    )
+    assert aftermath.tier == "core" and aftermath.type == "incident"
+    # An attack in Pakistan "planned in Afghanistan" is not about Chinese nationals abroad...
+    planned = rules(
+        "Attack on Chinese engineers planned in Afghanistan: minister",
+        "ISLAMABAD: The attack on Chinese engineers was planned in Afghanistan, the minister said.",
+    )
+    assert "chinese-abroad" not in planned
+    # ...Chinese nationals in Afghanistan are.
+    there = rules("Embassy advice", "Chinese nationals in Afghanistan stay indoors after an attack in Kabul.")
+    assert there["chinese-abroad"] < 0
+    # A rocket's blast-off is no attack; a bus accident is no attack either.
+    assert not bundled.classify(
+        "Three Chinese astronauts blast off for space station - World - DAWN.COM",
+        "Three Chinese astronauts blasted off on Thursday for the space station from Pakistan's ally.",
+    ).flagged
+    bus = bundled.classify(
+        "2 dead, 14 injured as bus veers off road into ravine",
+        "ABBOTTABAD: Two passengers were killed and 14 injured, including two Chinese nationals, "
+        "when a bus veered off the road into a ravine on Monday.",
+    )
+    assert not bus.flagged
+    # "Safety" next to a project is the engineering sense; next to people it is theirs.
+    assert "cpec-site-protected" not in rules(
+        "Railway upgrade", "The ML-1 track upgrade will ensure safety in Sindh."
+    )
+    assert "chinese-protected" in rules("Visit", "Police ensured the safety of Chinese engineers in Sindh.")

@@ -270,8 +270,8 @@ def parse_rules(data: dict[str, Any], path: Path | str, gazetteer: Gazetteer | N
         if within is not None:
             if not isinstance(within, int) or isinstance(within, bool) or within < 1:
                 problems.add(f"{key}.within", f"expected a number of words >= 1, got {within!r}")
-            if condition is not None and not all(
-                isinstance(c, Leaf) or all(isinstance(g, Leaf) for g in c.children)
+            if condition is not None and not all(  # `not` is tested on the window found
+                isinstance(c, Leaf) or c.op == "not" or all(isinstance(g, Leaf) for g in c.children)
                 for c in condition.children
             ):
                 problems.add(f"{key}.within", "nested conditions cannot be combined with `within`")
