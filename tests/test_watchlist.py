@@ -282,6 +282,15 @@ def test_bundled_watchlist_follows_the_definition_not_the_words(bundled):
         "attack near the Confucius Institute.\nThe minister visited the site.",
     )
     assert aftermath.tier == "core" and aftermath.type == "incident"
+    hearing = bundled.classify(
+        "ATC adjourns hearing of Confucius Institute case",
+        "KARACHI: An anti-terrorism court adjourned the hearing of the case against two suspects "
+        "accused of facilitating the suicide attack on Chinese teachers of the Confucius Institute.\n"
+        "The prosecutor said witnesses would be heard.\nThe attack killed three Chinese teachers.",
+    )
+    assert hearing.tier == "core"
+    arrested = "Police arrested three Chinese nationals for illegal mining in Gilgit, officials said."
+    assert not bundled.classify("Chinese nationals arrested for illegal mining", arrested).flagged
     # An attack in Pakistan "planned in Afghanistan" is not about Chinese nationals abroad...
     planned = rules(
         "Attack on Chinese engineers planned in Afghanistan: minister",
