@@ -289,6 +289,14 @@ def test_bundled_watchlist_follows_the_definition_not_the_words(bundled):
         "The prosecutor said witnesses would be heard.\nThe attack killed three Chinese teachers.",
     )
     assert hearing.tier == "core"
+    mild = bundled.classify(  # a meeting mainly about their security, under a mild headline
+        "Minister, Chinese envoy discuss matters of mutual interest",
+        "ISLAMABAD: The interior minister and the Chinese ambassador discussed matters of mutual interest.\n"
+        "The minister said the government would ensure foolproof security of Chinese nationals.\n"
+        "He said fresh security arrangements had been made for Chinese engineers at project sites.\n"
+        "The envoy thanked him for the steps taken to protect Chinese citizens in Pakistan.",
+    )
+    assert mild.tier == "core" and mild.type == "measures"
     arrested = "Police arrested three Chinese nationals for illegal mining in Gilgit, officials said."
     assert not bundled.classify("Chinese nationals arrested for illegal mining", arrested).flagged
     # An attack in Pakistan "planned in Afghanistan" is not about Chinese nationals abroad...
