@@ -15,13 +15,20 @@ from crawler.config.wirewatch import load_config
 from pipelines.watch.evaluate import LABEL_NUMBERS, labelled_row
 
 
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name in the environment nor the password database
+        return "unknown"
+
+
 @click.command(cls=Command)
 @common_options
 @click.argument("article")
 @click.argument("label", type=click.Choice(list(LABEL_NUMBERS)))
 @click.option("--note", help="Why, in a few words (kept with the label and exported).")
 @click.option("--type", "kind", type=click.Choice(["incident", "measures"]), help="For core and mention.")
-@click.option("--who", default=getpass.getuser, show_default="your login", help="Who judged.")
+@click.option("--who", default=_login, show_default="your login", help="Who judged.")
 def label(
     config_path: Path | None,
     db: Path | None,
