@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from pipelines import stories
@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 BATCH_SECONDS = 0.5  # of regrouping or rescoring work per transaction
+# A dead article link (404, 410) is asked again after these waits, then never: a menu link that
+# is gone costs four requests in all, and a page that comes back within a week is still found.
+DEAD_LINK_RETRIES = (timedelta(hours=1), timedelta(days=1), timedelta(days=7))
 
 
 def keep(
@@ -60,6 +63,15 @@ def keep(
         if policy is not None and not waiting:
             outbox.queue(store, article_id, verdicts, article.published_at, policy)
     return article_id
+
+
+def dead_link(store: Store, source: str, url: str, status: int) -> int:
+    """Remember an article URL that answered 404 or 410; returns how often it has."""
+
+    def retry_after(attempts: int) -> timedelta | None:
+        return DEAD_LINK_RETRIES[attempts - 1] if attempts <= len(DEAD_LINK_RETRIES) else None
+
+    return store.record_dead_link(source, url, status, retry_after)
 
 
 @dataclass

@@ -30,3 +30,12 @@ class ArticlePage:
 
     def __repr__(self) -> str:  # Scrapy logs dropped items; keep the page's HTML out of the log
         return f"<ArticlePage {self.source} {self.url}>"
+
+
+@dataclass
+class DeadLink:
+    """An article URL that answered 404 or 410: remembered, and asked again only with backoff."""
+
+    source: str
+    url: str
+    status: int

@@ -15,7 +15,7 @@ from twisted.internet.task import LoopingCall
 from pipelines import flow
 from pipelines import store as storage
 from pipelines.analyse import Job, shared_analyser
-from pipelines.items import ArticlePage
+from pipelines.items import ArticlePage, DeadLink
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -103,9 +103,12 @@ class KeepStage:
             self.store.commit()
 
     def process_item(self, item: Any) -> Any:
+        assert self.store is not None, "store opened in open_spider"
+        if isinstance(item, DeadLink):
+            flow.dead_link(self.store, item.source, item.url, item.status)
+            raise DropItem(f"{item.url}: HTTP {item.status}, asked again later", log_level="DEBUG")
         if not isinstance(item, ArticlePage):
             return item
-        assert self.store is not None, "store opened in open_spider"
         if item.article is None and item.transient:
             record_error(self.stats, self.source.id, item.url, item.error or "failed", "article")
             raise DropItem(f"{item.url}: {item.error}; it will be fetched again")

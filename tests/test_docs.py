@@ -67,6 +67,6 @@ def test_main_help_documents_exit_codes():
     for code in ("0  success", "3  configuration error", "4  one or more sources", "6  interrupted"):
         assert code in result.stdout
     codes = {value for name, value in vars(exits).items() if name.startswith("EXIT_")}
-    assert codes == set(range(8))
+    assert codes == set(range(9))
     for code in codes:  # each EXIT_ constant is explained in the epilog
         assert re.search(rf"^\s+{code}  \S", result.stdout, re.MULTILINE), code

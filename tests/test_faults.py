@@ -34,7 +34,7 @@ ARTICLE_FAULTS = {
     "/faults/articles/no-article/": "text too short",
     "/faults/articles/huge/": "larger than",
     "/faults/articles/loop/": "redirect loop",
-    "/faults/articles/gone/": "HTTP 404",
+    "/faults/articles/gone/": "HTTP 404",  # a dead link: counted, not an error
     "/faults/articles/offsite/": None,  # redirect off the source's domains: not followed
 }
 DISCOVERY_FAULTS = {
@@ -136,8 +136,12 @@ def test_every_fault_is_reported_and_the_run_goes_on(faulty_site, workspace, man
         matching = [e for e in errors if e.startswith(base + path)]
         assert matching, f"no error reported for {path}: {errors}"
         assert message in matching[0], matching[0]
-    for path in ("/faults/articles/huge/", "/faults/articles/loop/", "/faults/articles/gone/"):
+    for path in ("/faults/articles/huge/", "/faults/articles/loop/"):
         assert any(e.startswith(base + path) and ARTICLE_FAULTS[path] in e for e in errors), path
+    # A dead link is counted and remembered, not an error.
+    assert not any(e.startswith(base + "/faults/articles/gone/") for e in errors)
+    assert faulty["dead_links"] == 1
+    assert [r["url"] for r in workspace.query("SELECT url FROM dead_links")] == [base + "/faults/articles/gone/"]
     # The messages also reach the operator on stderr, naming the source.
     assert "faulty:" in result.stderr and "HTTP 500" in result.stderr
 
@@ -159,3 +163,30 @@ def test_private_addresses_are_refused_by_default(site, workspace):
     assert row["status"] == "failed"
     assert "loopback, private or link-local" in row["errors"]
     assert site.log == []
+
+
+def test_a_response_from_a_private_address_is_refused_whatever_the_name_resolved_to():
+    """DNS rebinding: the name looked public when checked, the connection went to 127.0.0.1."""
+    import ipaddress
+
+    from scrapy import Request
+    from scrapy.http import HtmlResponse
+
+    from crawler.fetch.middlewares import AddressGuardMiddleware, RefusedRequest
+
+    request = Request("http://news.example/story/")
+
+    def answer(address: str) -> HtmlResponse:
+        return HtmlResponse(
+            request.url, body=b"<html></html>", request=request, ip_address=ipaddress.ip_address(address)
+        )
+
+    guard = AddressGuardMiddleware(allow_private=False)
+    with pytest.raises(RefusedRequest, match="non-public address 127.0.0.1"):
+        guard.process_response(request, answer("127.0.0.1"))
+    with pytest.raises(RefusedRequest, match="10.1.2.3"):
+        guard.process_response(request, answer("10.1.2.3"))
+    public = answer("93.184.216.34")
+    assert guard.process_response(request, public) is public
+    # Test sites on loopback: allowed when the config says so.
+    assert AddressGuardMiddleware(allow_private=True).process_response(request, answer("127.0.0.1")) is not None

@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from conftest import demo_seed
 
+from crawler.config.schedule import parse_spec
 from crawler.config.wirewatch import load_config
-from crawler.runtime.schedule import next_times, parse_spec, plan_jobs
+from crawler.runtime.schedule import next_times, plan_jobs
 
 THURSDAY_NOON = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 

@@ -115,3 +115,10 @@ def setup_logging(level: str, file: Path | None = None) -> None:
 
 def _library_noise(record: logging.LogRecord) -> bool:
     return record.levelno >= logging.WARNING or not record.name.startswith(_NOISY)
+
+
+def source_state(run_source: dict[str, Any]) -> str:
+    """A run_sources row's status as the operator reads it: a block names its bot protection."""
+    if run_source.get("blocked"):
+        return f"blocked (bot protection: {run_source['blocked']})"
+    return str(run_source.get("status", ""))

@@ -18,7 +18,10 @@ from crawler.config.wirewatch import load_config
 @click.command(cls=Command)
 @common_options
 @click.option(
-    "--since", default="7d", show_default=True, help="Only stories published this recently (e.g. 12h, 7d)."
+    "--since",
+    default="7d",
+    show_default=True,
+    help="Only stories with an article published this recently (e.g. 12h, 7d).",
 )
 @click.option("--watchlist", help="Only this watchlist.")
 @FORMAT
@@ -56,7 +59,7 @@ def flagged(
     help="Newest stored first, or best match first (bm25, among the newest 20,000 matches).",
 )
 def search(config_path: Path | None, db: Path | None, query: str, limit: int, fmt: str, order: str) -> None:
-    """Full-text search of stored stories (SQLite FTS5 syntax: words, "phrases", OR, NOT, prefix*).
+    """Full-text search of stored articles (SQLite FTS5 syntax: words, "phrases", OR, NOT, prefix*).
 
     \b
     Example: wirewatch search '"Chinese nationals" AND (attack OR convoy)' --order relevance
@@ -71,9 +74,9 @@ def search(config_path: Path | None, db: Path | None, query: str, limit: int, fm
 @common_options
 @click.argument("article")
 def explain(config_path: Path | None, db: Path | None, article: str) -> None:
-    """Show why a stored story was flagged: rules, terms, entities and sentences.
+    """Show why a stored article was flagged: rules, terms, entities and sentences.
 
-    ARTICLE is the article id or its URL. A story no watchlist flagged is scored with the
+    ARTICLE is the article id or its URL. An article no watchlist flagged is scored with the
     current rules, to show how far it is from a flag.
 
     Example: wirewatch explain 42

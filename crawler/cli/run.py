@@ -24,11 +24,11 @@ if TYPE_CHECKING:
 
 
 def print_summary(result: RunResult) -> None:
-    """One row per source (requests, pages, new and flagged stories, errors), then the run's status."""
+    """One row per source (requests, pages, new and flagged articles, errors), then the run's status."""
     rows = [
         [
             r.source,
-            r.status,
+            f"blocked (bot protection: {r.blocked})" if r.blocked else r.status,
             r.requests,
             r.pages_fetched,
             r.not_modified,
@@ -36,6 +36,7 @@ def print_summary(result: RunResult) -> None:
             r.flagged,
             r.known_skipped,
             r.extraction_failures,
+            r.dead_links,
             len(r.errors),
         ]
         for r in result.sources
@@ -50,6 +51,7 @@ def print_summary(result: RunResult) -> None:
         "flagged",
         "known",
         "no story",
+        "dead links",
         "errors",
     ]
     click.echo(tabulate(rows, headers=headers))
@@ -84,7 +86,7 @@ def _trigger(ctx: click.Context, param: click.Parameter, value: str) -> str:
     help="Who started the run, recorded in runs.trigger (the daemon passes 'daemon'; cron, timer...).",
 )
 def run(config_path: Path | None, db: Path | None, source_names: tuple[str, ...], trigger: str) -> int:
-    """Crawl every source once, store new stories, flag them; suits cron.
+    """Crawl every source once, store new articles, group and flag them; suits cron.
 
     One run at a time per database: a run that finds another one holding the lock file beside
     the database exits at once with code 5. A lock left by a killed run never blocks.

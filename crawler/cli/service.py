@@ -6,31 +6,23 @@ import json
 import os
 import socket
 from contextlib import closing
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
 import click
 from tabulate import tabulate
 
-from crawler.cli.common import common_options, open_reader, setup_logging
+from crawler.cli.common import common_options, open_reader, setup_logging, source_state
 from crawler.cli.errors import Command
-from crawler.config.seeds import load_sources
-from crawler.config.wirewatch import check_schedule_sources, load_config
-from crawler.runtime.daemon import Daemon, Plan
-from crawler.runtime.exits import EXIT_FAILING, EXIT_OK
-from crawler.runtime.schedule import Spec, next_times, plan_jobs
+from crawler.config.schedule import Spec
+from crawler.runtime.daemon import Daemon, load_plan
+from crawler.runtime.exits import EXIT_ATTENTION, EXIT_FAILING, EXIT_OK
+from crawler.runtime.health import Health
+from crawler.runtime.health import health as source_health
+from crawler.runtime.schedule import next_times
 
 LEVELS = click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False)
-
-
-def load_plan(config_path: Path | None, db: Path | None) -> Plan:
-    """Config, seeds and the jobs they ask for; ConfigError names every problem."""
-    config = load_config(config_path, db)
-    sources = load_sources(config.source_paths)
-    check_schedule_sources(config, [s.id for s in sources])
-    jobs, notes = plan_jobs(config, sources)
-    return Plan(config, sources, jobs, notes)
 
 
 @click.command(cls=Command)
@@ -121,8 +113,11 @@ def _process_state(run: dict[str, Any]) -> str:
 def status(config_path: Path | None, db: Path | None, failing_after: int) -> int:
     """Health: each source's last run, when it is next due, and what keeps failing.
 
-    Reads the database and the config only; works with or without a daemon running. Exits 0,
-    or 7 when a source failed its last --failing-after runs (for monitoring: cron mails it).
+    Reads the database and the config only; works with or without a daemon running. The
+    health column compares each source with its own history: `silent` (nothing new for much
+    longer than usual), `degraded` (its pages stopped extracting well). Exits 0; 7 when a
+    source failed its last --failing-after runs; 8 when one is blocked, silent or degraded
+    (for monitoring: cron mails it).
 
     Example: wirewatch status --config /etc/wirewatch/wirewatch.toml
     """
@@ -134,6 +129,7 @@ def status(config_path: Path | None, db: Path | None, failing_after: int) -> int
     running: list[dict[str, Any]] = []
     latest = regrouping = None
     waiting = 0
+    health: dict[str, Health] = {}
     if config.database.exists():
         with closing(open_reader(config)) as store:
             last, streaks, running, latest = (
@@ -144,19 +140,31 @@ def status(config_path: Path | None, db: Path | None, failing_after: int) -> int
             )
             regrouping = store.regrouping()
             waiting = store.regrouping_articles() if regrouping else 0
+            now = datetime.now(UTC)
+            health = {
+                s.id: source_health(store, s.id, now, last.get(s.id, {}).get("status") == "ok")
+                for s in plan.sources
+                if s.id in last
+            }
     scheduled = {source: job.spec for job in plan.jobs for source in job.sources}
-    rows, failing = [], []
+    rows, failing, attention = [], [], []
     for s in plan.sources:
         info = last.get(s.id, {})
         streak = streaks.get(s.id, 0)
         if streak >= failing_after:
             failing.append((s.id, streak))
         spec = scheduled.get(s.id)
+        state = health.get(s.id)
+        if info.get("blocked"):
+            attention.append(f"{s.id} is {source_state(info)}; see README 'Blocks are named'")
+        elif state is not None and state.state != "ok":
+            attention.append(f"{s.id} is {state.state}: {state.reason}")
         rows.append(
             [
                 s.id,
                 _local(datetime.fromisoformat(info["started_at"]), settings.timezone) if info else "never",
-                info.get("status", ""),
+                source_state(info),
+                state.state if state else "",
                 info.get("new_articles", ""),
                 len(json.loads(info.get("errors") or "[]")),
                 f"{streak} runs" if streak else "",
@@ -164,7 +172,10 @@ def status(config_path: Path | None, db: Path | None, failing_after: int) -> int
             ]
         )
     click.echo(
-        tabulate(rows, headers=["source", "last run", "status", "new", "errors", "failing for", "next due"])
+        tabulate(
+            rows,
+            headers=["source", "last run", "status", "health", "new", "errors", "failing for", "next due"],
+        )
     )
     if latest:
         started = _local(datetime.fromisoformat(latest["started_at"]), settings.timezone)
@@ -188,6 +199,8 @@ def status(config_path: Path | None, db: Path | None, failing_after: int) -> int
             "see `wirewatch sources` and the run_sources table for its errors",
             err=True,
         )
+    for line in attention:
+        click.echo(f"ATTENTION: {line}", err=True)
     if not config.database.exists():
         click.echo(f"\nno database yet at {config.database}: nothing has run", err=True)
-    return EXIT_FAILING if failing else EXIT_OK
+    return EXIT_FAILING if failing else EXIT_ATTENTION if attention else EXIT_OK

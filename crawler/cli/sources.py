@@ -11,7 +11,14 @@ from typing import Any
 import click
 from tabulate import tabulate
 
-from crawler.cli.common import chosen_sources, common_options, open_reader, setup_logging, watchlists_of
+from crawler.cli.common import (
+    chosen_sources,
+    common_options,
+    open_reader,
+    setup_logging,
+    source_state,
+    watchlists_of,
+)
 from crawler.cli.errors import Command, Group
 from crawler.config.seeds import load_sources
 from crawler.config.wirewatch import check_schedule_sources, load_config
@@ -45,7 +52,7 @@ def sources(ctx: click.Context, config_path: Path | None, db: Path | None) -> No
                 "yes" if s.enabled else "no",
                 s.title,
                 info.get("started_at", "never"),
-                info.get("status", ""),
+                source_state(info),
                 info.get("new_articles", ""),
                 len(json.loads(info.get("errors") or "[]")),
                 s.file,
@@ -61,8 +68,8 @@ def sources(ctx: click.Context, config_path: Path | None, db: Path | None) -> No
 @click.argument("names", nargs=-1, metavar="[NAME]...")
 def probe(config_path: Path | None, db: Path | None, names: tuple[str, ...]) -> int:
     """Fetch each feed, sitemap and listing of the sources (or of NAME) and report what they
-    hold: HTTP status, story links, the newest date, and for the newest few links whether a
-    story extracts (title, length, where its date came from). Polite, like a run, and writes
+    hold: HTTP status, article links, the newest date, and for the newest few links whether an
+    article extracts (title, length, where its date came from). Polite, like a run, and writes
     nothing. Run it where the internet is reachable before trusting a seed file; exit code 4
     when anything failed.
 

@@ -21,7 +21,7 @@ from pydantic import (
 
 from crawler import __version__
 from crawler.config.paths import bundled
-from crawler.runtime.schedule import Spec, parse_spec
+from crawler.config.schedule import Spec, parse_spec
 from pipelines.alerts.policy import AlertPolicy
 from pipelines.core.models import (
     Duration,

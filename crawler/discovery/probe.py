@@ -2,9 +2,9 @@
 
 The run's own spider (`NewsSpider`) with the run's settings (robots.txt, delays, address
 guard) and no database, so it reads what a run would read: the same sub-sitemaps, listing
-pages and story links. For every discovery URL it reports the HTTP status, how many story
+pages and article links. For every discovery URL it reports the HTTP status, how many article
 links it holds and the newest date among them, and for a few of the newest links the run
-would fetch whether extraction finds a story (title, date, length). It writes nothing, so it
+would fetch whether extraction finds an article (title, date, length). It writes nothing, so it
 can be run anywhere the internet is reachable before a seed is trusted.
 """
 
@@ -32,7 +32,7 @@ from crawler.fetch.settings import crawl_settings
 
 logger = logging.getLogger(__name__)
 
-ARTICLES_PER_URL = 3  # newest story links of each discovery URL that are fetched and extracted
+ARTICLES_PER_URL = 3  # newest article links of each discovery URL that are fetched and extracted
 
 
 @dataclass
@@ -44,7 +44,7 @@ class ProbeLine:
     url: str
     ok: bool
     status: str  # "200", "HTTP 404", "timed out", "-" (not fetched), ...
-    items: int | None = None  # story links (sub-sitemaps for a sitemap index)
+    items: int | None = None  # article links (sub-sitemaps for a sitemap index)
     newest: datetime | None = None
     note: str = ""  # what extraction found, or what was wrong
     via: str = ""  # for an article: the discovery URL that linked it
@@ -53,7 +53,7 @@ class ProbeLine:
 class ProbeSpider(NewsSpider):
     """The run's spider reporting what it sees as ProbeLine items, and extracting (not storing)
     the newest ARTICLES_PER_URL articles of each discovery URL. A line is ok when the run
-    would record no error for that URL and a discovery URL holds stories."""
+    would record no error for that URL and a discovery URL holds articles."""
 
     name = "probe"
 
@@ -90,17 +90,17 @@ class ProbeSpider(NewsSpider):
             if followed < len(found.sitemaps) and not problems:
                 notes.append(f"{len(found.sitemaps) - followed} last modified before max_age, not read")
         elif found is not None:
-            stories = self.stories(found.links)
-            line.items = len(stories)
-            line.newest = max((s.published for s in stories if s.published), default=None)
-            if not stories:
+            articles = self.articles(found.links)
+            line.items = len(articles)
+            line.newest = max((s.published for s in articles if s.published), default=None)
+            if not articles:
                 notes.append(
                     f"none of its {len(found.links)} links matches articles.allow"
                     if found.links
                     else "no links"
                 )
-            elif fetched < len(stories):
-                notes.append(f"{len(stories) - fetched} older than max_age, not fetched")
+            elif fetched < len(articles):
+                notes.append(f"{len(articles) - fetched} older than max_age, not fetched")
         line.ok = found is not None and bool(line.items) and not problems
         line.note = "; ".join(notes)
         return line

@@ -24,8 +24,9 @@ from crawler.discovery.links import (
     parse_listing,
     parse_sitemap,
 )
+from crawler.fetch.challenges import Blocked
 from pipelines.core.urls import normalize_url
-from pipelines.items import ArticlePage
+from pipelines.items import ArticlePage, DeadLink
 from pipelines.scrapy_stages import record_error
 
 logger = logging.getLogger(__name__)
@@ -37,6 +38,8 @@ MAX_SITEMAP_DEPTH = 3
 def describe_failure(failure: Failure) -> str:
     """A short operator-facing reason for a failed request."""
     exc = failure.value
+    if isinstance(exc, Blocked):
+        return str(exc)
     if isinstance(exc, HttpError):
         return f"HTTP {exc.response.status}"
     name = type(exc).__name__
@@ -93,6 +96,15 @@ class NewsSpider(scrapy.Spider):
         request = failure.request  # type: ignore[attr-defined]
         kind = request.meta.get("kind", "page")
         message = describe_failure(failure)
+        if isinstance(failure.value, Blocked):  # reported once, where the block was seen
+            self.crawler.stats.inc_value("wirewatch/blocked_skipped")
+            return []
+        if kind == "article" and message in ("HTTP 404", "HTTP 410"):
+            # A dead link (often a menu or "most read" link): remembered and asked again only
+            # with backoff; counted, but nothing an operator must act on.
+            self.crawler.stats.inc_value("wirewatch/dead_links")
+            logger.info("[%s] dead link %s: %s", self.source.id, request.url, message)
+            return [DeadLink(self.source.id, request.url, int(message[5:]))]
         reason = excuse(request, message)
         if reason is None:
             self._error(request.url, message, kind)
@@ -120,7 +132,7 @@ class NewsSpider(scrapy.Spider):
         for listing in self.source.listings:
             yield self._discovery(listing.url, "listing", listing=listing, page=1)
 
-    def stories(self, links: list[Link]) -> list[Link]:
+    def articles(self, links: list[Link]) -> list[Link]:
         """The links that match the seed's article patterns."""
         return [link for link in links if self.source.is_article(normalize_url(link.url))]
 
@@ -163,7 +175,7 @@ class NewsSpider(scrapy.Spider):
     def next_page(self, response: Response, found: Found) -> list[scrapy.Request]:
         listing: Listing = response.meta["listing"]
         page = response.meta["page"]
-        dated = [link.published for link in self.stories(found.links) if link.published]
+        dated = [link.published for link in self.articles(found.links) if link.published]
         if dated and max(dated) < self.cutoff:
             self.crawler.stats.inc_value("wirewatch/listing/stopped_old")
             return []
@@ -187,7 +199,7 @@ class NewsSpider(scrapy.Spider):
         if not isinstance(response, TextResponse):
             raise DiscoveryError("listing is not an HTML page")
         found = parse_listing(response.text, response.url, self.tz)
-        dated = [link for link in self.stories(found.links) if link.published]
+        dated = [link for link in self.articles(found.links) if link.published]
         if dated:
             # The dated teasers are the listing; undated article links around them are menus and
             # sidebars ("most read"), which reach back months. Feeds and sitemaps cover the rest.

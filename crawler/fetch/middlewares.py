@@ -36,7 +36,9 @@ class AddressGuardMiddleware:
     """Fetch only http(s), and never loopback, private or link-local addresses unless allowed.
 
     Host names are resolved once per crawl and every address they resolve to is checked, so
-    a public-looking name pointing at 127.0.0.1 is refused as well.
+    a public-looking name pointing at 127.0.0.1 is refused as well. The downloader resolves the
+    name again when it connects, and an answer can change in between (DNS rebinding), so the
+    address each response actually came from is checked too, and a non-public one is refused.
     """
 
     def __init__(self, allow_private: bool):
@@ -62,6 +64,15 @@ class AddressGuardMiddleware:
                 "(set crawl.allow_private_addresses = true only for test sites)"
             )
         return None
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        address = response.ip_address
+        if self.allow_private or address is None or address.is_global:
+            return response
+        raise RefusedRequest(
+            f"refused {request.url}: the connection went to the non-public address {address}, "
+            "though the name resolved to public ones when checked (DNS rebinding?)"
+        )
 
     @staticmethod
     async def _check(host: str) -> str | None:

@@ -90,6 +90,8 @@ def crawl_settings(
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "crawler.fetch.middlewares.BackoffRetryMiddleware": 550,
             "crawler.fetch.middlewares.ConditionalGetMiddleware": 560,
+            # Sees answers decompressed (590) and before they are retried (550).
+            "crawler.fetch.challenges.BotProtectionMiddleware": 580,
         },
         # Scrapy starts CONCURRENT_ITEMS tasks for every response's output (100 by default),
         # though an article page yields one item: a few are plenty and cost far less.

@@ -32,10 +32,10 @@ from typing import IO, Any
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from crawler.config.seeds import Source
-from crawler.config.wirewatch import Config
+from crawler.config.seeds import Source, load_sources
+from crawler.config.wirewatch import Config, check_schedule_sources, load_config
 from crawler.runtime.exits import EXIT_INTERRUPTED, EXIT_LOCKED, EXIT_OK, EXIT_SOURCES_FAILED
-from crawler.runtime.schedule import Job
+from crawler.runtime.schedule import Job, plan_jobs
 from pipelines.core.validation import ConfigError
 from pipelines.store import Store, now_iso
 
@@ -53,6 +53,15 @@ class Plan:
     sources: list[Source]
     jobs: list[Job]
     notes: list[str]
+
+
+def load_plan(config_path: Path | None, db: Path | None) -> Plan:
+    """Config, seeds and the jobs they ask for; ConfigError names every problem."""
+    config = load_config(config_path, db)
+    sources = load_sources(config.source_paths)
+    check_schedule_sources(config, [s.id for s in sources])
+    jobs, notes = plan_jobs(config, sources)
+    return Plan(config, sources, jobs, notes)
 
 
 def describe(seconds: float) -> str:

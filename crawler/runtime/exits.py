@@ -12,3 +12,4 @@ EXIT_SOURCES_FAILED = 4  # one or more sources had errors; the others' stories a
 EXIT_LOCKED = 5  # another run holds the lock (pipelines/store/lock.py); nothing was done
 EXIT_INTERRUPTED = 6  # stopped by Ctrl-C or SIGTERM; what was stored is kept
 EXIT_FAILING = 7  # `wirewatch status`: a source failed its last --failing-after runs
+EXIT_ATTENTION = 8  # `wirewatch status`: a source is blocked, silent or degraded (none failing)

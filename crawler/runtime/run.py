@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 @dataclass
 class SourceResult:
     source: str
-    status: str  # ok | errors | failed
+    status: str  # ok | errors | failed | blocked
     requests: int = 0
     pages_fetched: int = 0
     not_modified: int = 0
@@ -38,6 +38,8 @@ class SourceResult:
     flagged: int = 0
     known_skipped: int = 0
     extraction_failures: int = 0
+    dead_links: int = 0  # article links that answered 404 or 410: counted, not errors
+    blocked: str | None = None  # the bot protection that stopped the source (cloudflare, ...)
     errors: list[str] = field(default_factory=list)
 
 
@@ -60,7 +62,10 @@ def summarize(source: str, stats: dict[str, Any]) -> SourceResult:
     crashes = stats.get("spider_exceptions/count", 0)
     if crashes:
         errors.append(f"{crashes} unexpected exception(s) while parsing; see the log for tracebacks")
-    if not stats.get("wirewatch/discovery_ok") and stats.get("wirewatch/discovery_errors"):
+    blocked = stats.get("wirewatch/blocked")
+    if blocked:
+        status = "blocked"
+    elif not stats.get("wirewatch/discovery_ok") and stats.get("wirewatch/discovery_errors"):
         status = "failed"
     else:
         status = "errors" if errors else "ok"
@@ -74,6 +79,8 @@ def summarize(source: str, stats: dict[str, Any]) -> SourceResult:
         flagged=stats.get("wirewatch/store/flagged", 0),
         known_skipped=stats.get("wirewatch/known_skipped", 0),
         extraction_failures=stats.get("wirewatch/store/failures", 0),
+        dead_links=stats.get("wirewatch/dead_links", 0),
+        blocked=blocked,
         errors=errors,
     )
 

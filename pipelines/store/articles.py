@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pipelines.core.dates import iso_utc
@@ -51,13 +51,36 @@ class Articles(Connection):
     # -- crawling -------------------------------------------------------------------------
 
     def is_known(self, url: str) -> bool:
-        """True when the URL is a stored article, an alias of one, or a page with no article."""
+        """True when the URL is a stored article, an alias of one, a page with no article, or a
+        dead link not due to be asked again."""
         row = self.db.execute(
             "SELECT 1 FROM articles WHERE url = :u UNION ALL SELECT 1 FROM url_aliases WHERE url = :u "
-            "UNION ALL SELECT 1 FROM failures WHERE url = :u LIMIT 1",
-            {"u": url},
+            "UNION ALL SELECT 1 FROM failures WHERE url = :u UNION ALL SELECT 1 FROM dead_links "
+            "WHERE url = :u AND (next_attempt_at IS NULL OR next_attempt_at > :now) LIMIT 1",
+            {"u": url, "now": now_iso()},
         ).fetchone()
         return row is not None
+
+    def record_dead_link(
+        self, source: str, url: str, status: int, retry_after: Callable[[int], timedelta | None]
+    ) -> int:
+        """Remember an article URL that answered ``status`` (404, 410); ``retry_after(attempts)``
+        says when to ask again (None: never). Returns the attempts so far."""
+        stamp = now_iso()
+        with self.write() as db:
+            row = db.execute("SELECT attempts FROM dead_links WHERE url = ?", [url]).fetchone()
+            attempts = row[0] + 1 if row else 1
+            wait = retry_after(attempts)
+            again = iso_utc(datetime.now(UTC) + wait) if wait is not None else None
+            db.execute(
+                "INSERT INTO dead_links (url, source, status, first_seen, last_seen, attempts, "
+                "next_attempt_at) "
+                "VALUES (?,?,?,?,?,1,?) ON CONFLICT (url) DO UPDATE SET status = excluded.status, "
+                "last_seen = excluded.last_seen, attempts = attempts + 1, next_attempt_at = "
+                "excluded.next_attempt_at",
+                [url, source, status, stamp, stamp, again],
+            )
+        return attempts
 
     def add_article(
         self, source: str, article: Article, fetched_at: datetime, requested_url: str
@@ -92,6 +115,8 @@ class Articles(Connection):
                         "INSERT OR IGNORE INTO url_aliases (url, article_id) VALUES (?, ?)",
                         [requested_url, cursor.lastrowid],
                     )
+                # A link that was dead and answers now is an article like any other.
+                db.execute("DELETE FROM dead_links WHERE url IN (?, ?)", [requested_url, article.url])
                 return cursor.lastrowid
             if requested_url != article.url:
                 db.execute(

@@ -93,3 +93,23 @@ class Runs(Connection):
             "WHERE rs.run_id = (SELECT max(run_id) FROM run_sources x WHERE x.source = rs.source)"
         )
         return {r["source"]: r for r in self.rows(sql)}
+
+    # -- a source's history, for its health ------------------------------------------------
+
+    def article_history(self, source: str, limit: int) -> list[tuple[str, int, str]]:
+        """(fetched_at, text length, date_source) of a source's latest ``limit`` articles, oldest first."""
+        rows = self.db.execute(
+            "SELECT fetched_at, length(text), date_source FROM articles WHERE source = ? "
+            "ORDER BY fetched_at DESC LIMIT ?",
+            [source, limit],
+        ).fetchall()
+        return [(r[0], r[1], r[2]) for r in reversed(rows)]
+
+    def run_history(self, source: str, limit: int) -> list[tuple[int, int]]:
+        """(new articles, pages that held none) of a source's latest ``limit`` runs, oldest first."""
+        rows = self.db.execute(
+            "SELECT new_articles, extraction_failures FROM run_sources WHERE source = ? "
+            "ORDER BY run_id DESC LIMIT ?",
+            [source, limit],
+        ).fetchall()
+        return [(r[0], r[1]) for r in reversed(rows)]

@@ -222,7 +222,28 @@ def _story_rebuild(db: sqlite_utils.Database) -> None:
     )
 
 
-@MIGRATIONS(name="0006_match_text")
+@MIGRATIONS(name="0006_dead_links_and_blocks")
+def _dead_links_and_blocks(db: sqlite_utils.Database) -> None:
+    """Article URLs that answered 404 or 410, asked again only with backoff; per source and run,
+    how many there were and which bot protection blocked the source, if one did."""
+    db.executescript(
+        """
+        CREATE TABLE dead_links (
+            url TEXT PRIMARY KEY,
+            source TEXT NOT NULL,
+            status INTEGER NOT NULL,            -- 404 | 410
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 1,
+            next_attempt_at TEXT                -- NULL: never asked again
+        );
+        ALTER TABLE run_sources ADD COLUMN dead_links INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE run_sources ADD COLUMN blocked TEXT;  -- the bot protection's vendor
+        """
+    )
+
+
+@MIGRATIONS(name="0007_match_text")
 def _match_text(db: sqlite_utils.Database) -> None:
     """The full-text index reads the text in normal form (no soft hyphens or zero-width
     characters, NFKC), kept beside the text as published: `match_title` and `match_text` are
@@ -272,7 +293,7 @@ def none_if(normal: str, published: str) -> str | None:
     return None if normal == published else normal
 
 
-@MIGRATIONS(name="0007_labels")
+@MIGRATIONS(name="0008_labels")
 def _labels(db: sqlite_utils.Database) -> None:
     """The desk's judgements of articles (`wirewatch label`): one per article, the latest."""
     db.executescript(

@@ -1,0 +1,103 @@
+"""A source's health beyond its last run: silent (nothing new for much longer than usual) or
+degraded (its pages stopped extracting well), learnt from its own history.
+
+A site that redesigns keeps answering 200 while its pages no longer extract, or its listing
+stops matching the article pattern; a feed can freeze. None of that is an error of a run, so
+`wirewatch status` compares each source with its own past instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from itertools import pairwise
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pipelines.store import Store
+
+HISTORY_ARTICLES = 200  # a source's latest articles and runs are its past to compare with
+HISTORY_RUNS = 60
+MIN_ARTICLES = 20  # fewer: too little to know what is usual
+QUIET_FLOOR = timedelta(hours=6)  # never silent sooner than this...
+QUIET_FACTOR = 4  # ...or than this many times its usual longest gap (90th percentile)
+RECENT_RUNS = 5  # runs that tell the present...
+RECENT_ARTICLES = 20  # ...and articles
+MIN_PAGES = 5  # pages in the recent runs, and in the runs before, to judge a share
+WORSE = 0.5  # a share of bad pages at least this...
+USUAL = 0.2  # ...where it used to be below this, is degraded
+SHORT_TEXT = 600  # characters: a text this short is a teaser or a broken extraction
+
+
+@dataclass(frozen=True)
+class Health:
+    state: str  # "ok" | "silent" | "degraded"
+    reason: str = ""
+
+
+def silent(fetched: list[datetime], now: datetime) -> str | None:
+    """Why a source that keeps being crawled is silent, or None: the time since its last new
+    article against its usual gaps between new articles."""
+    if len(fetched) < MIN_ARTICLES:
+        return None
+    gaps = sorted(b - a for a, b in pairwise(fetched))
+    usual = gaps[int(0.9 * (len(gaps) - 1))]
+    quiet = now - fetched[-1]
+    if quiet <= max(QUIET_FLOOR, QUIET_FACTOR * usual):
+        return None
+    return f"nothing new for {_hours(quiet)}; usually at most {_hours(usual)} between new articles"
+
+
+def _share_jump(recent: list[bool], before: list[bool], what: str) -> str | None:
+    """A reason when the share of ``True`` in ``recent`` jumped from what it was ``before``."""
+    if len(recent) < MIN_PAGES or len(before) < MIN_PAGES:
+        return None
+    now_share, usual_share = sum(recent) / len(recent), sum(before) / len(before)
+    if now_share >= WORSE and usual_share < USUAL:
+        return f"{sum(recent)} of the last {len(recent)} {what} (usually {usual_share:.0%})"
+    return None
+
+
+def degraded(runs: list[tuple[int, int]], articles: list[tuple[int, str]]) -> str | None:
+    """Why a source's pages stopped extracting well, or None. ``runs``: (new articles, pages
+    with none) per run, oldest first; ``articles``: (text length, date source), oldest first."""
+    pages = [[False] * new + [True] * failed for new, failed in runs]
+    recent = [p for run in pages[-RECENT_RUNS:] for p in run]
+    before = [p for run in pages[:-RECENT_RUNS] for p in run]
+    reasons = [_share_jump(recent, before, "article pages held no article")]
+    latest, earlier = articles[-RECENT_ARTICLES:], articles[:-RECENT_ARTICLES]
+    reasons.append(
+        _share_jump(
+            [n < SHORT_TEXT for n, _ in latest],
+            [n < SHORT_TEXT for n, _ in earlier],
+            f"articles were shorter than {SHORT_TEXT} characters",
+        )
+    )
+    reasons.append(
+        _share_jump(
+            [d in ("none", "page-day") for _, d in latest],
+            [d in ("none", "page-day") for _, d in earlier],
+            "articles had no publication time of their own",
+        )
+    )
+    found = [r for r in reasons if r]
+    return "; ".join(found) if found else None
+
+
+def health(store: Store, source: str, now: datetime, crawled_ok: bool) -> Health:
+    """A source's health from its history in ``store``; ``crawled_ok``: its last run found its
+    feeds, sitemaps and listings (only then is quiet news, rather than a failure)."""
+    articles = store.article_history(source, HISTORY_ARTICLES)
+    reason = degraded(store.run_history(source, HISTORY_RUNS), [(n, d) for _, n, d in articles])
+    if reason:
+        return Health("degraded", reason)
+    if crawled_ok:
+        reason = silent([datetime.fromisoformat(f) for f, _, _ in articles], now)
+        if reason:
+            return Health("silent", reason)
+    return Health("ok")
+
+
+def _hours(span: timedelta) -> str:
+    hours = span.total_seconds() / 3600
+    return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"

@@ -1,0 +1,70 @@
+"""A source's health from its own history: silent when nothing new comes for much longer than
+usual, degraded when its pages stop extracting well; `wirewatch status` says so (exit 8)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+
+from conftest import demo_seed
+
+from crawler.runtime.health import degraded, silent
+from crawler.runtime.run import SourceResult
+from pipelines import flow
+from pipelines.core.records import Article
+from pipelines.store import Store
+
+NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
+HOURLY = [NOW - timedelta(hours=h) for h in range(100, 40, -1)]  # an article an hour, until 41 h ago
+
+
+def test_silent_against_the_source_s_own_pace():
+    assert silent(HOURLY, NOW) is not None and "nothing new for 41.0 h" in silent(HOURLY, NOW)
+    assert silent(HOURLY, HOURLY[-1] + timedelta(hours=5)) is None  # within the 6 h floor
+    daily = [NOW - timedelta(days=d) for d in range(40, 2, -1)]  # a weekly-ish outlet: a day apart
+    assert silent(daily, NOW) is None  # 3 days quiet is within 4 usual gaps
+    assert silent(HOURLY[:10], NOW) is None  # too little history to tell
+
+
+def test_degraded_when_pages_stop_extracting():
+    good_runs = [(10, 0)] * 20
+    assert (
+        degraded(good_runs + [(0, 6)] * 5, [])
+        == "30 of the last 30 article pages held no article (usually 0%)"
+    )
+    assert degraded(good_runs + [(8, 1)] * 5, []) is None
+    assert degraded([(0, 6)] * 5, []) is None  # no past to compare with
+    articles = [(3000, "page")] * 100
+    short = degraded([], articles + [(200, "page")] * 20)
+    assert short is not None and "shorter than 600 characters" in short
+    undated = degraded([], articles + [(3000, "none")] * 20)
+    assert undated is not None and "no publication time" in undated
+
+
+def test_status_reports_a_silent_source_with_exit_8(site, workspace):
+    workspace.add_seed("demo", demo_seed(site.base))
+    store = Store(workspace.db)
+    try:
+        for n, at in enumerate(HOURLY):
+            text = f"Paragraph about event {n}. " * 40
+            article = Article(
+                f"{site.base}/old/{n}/",
+                f"Old {n}",
+                None,
+                at,
+                "page",
+                "en",
+                text,
+                hashlib.sha256(text.encode()).hexdigest(),
+            )
+            flow.keep(store, "demo", article, {}, at, article.url)
+        run_id = store.start_run("cron", ["demo"])
+        store.finish_run(run_id, "ok", [asdict(SourceResult("demo", "ok"))], 1.0)
+    finally:
+        store.close()
+    result = workspace.cli("status")
+    assert result.returncode == 8, result.stdout + result.stderr
+    line = next(line for line in result.stdout.splitlines() if line.startswith("demo"))
+    assert "silent" in line
+    assert "ATTENTION: demo is silent: nothing new for" in result.stderr
