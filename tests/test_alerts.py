@@ -108,6 +108,9 @@ def test_run_sends_one_email_per_core_story_and_recipient(site, workspace, smtp,
         assert "Why it was flagged:" in plain and "Link: http://127.0.0.1:" in plain
         assert "PKT" in plain  # the analyst's time zone
         assert "<mark>" in rich and '<a href="http://127.0.0.1:' in rich
+        article = int(plain.split("wirewatch explain ", 1)[1].split()[0])  # the id, and how to label it
+        assert f"wirewatch label {article} not" in plain and f"wirewatch label {article} core" in plain
+        assert f"<code>wirewatch label {article} not</code>" in rich
     titles = {a["title"] for a in core}
     assert {s.split(": ", 1)[1] for s in subjects(handler)} == titles
     rows = workspace.query("SELECT status, kind, count(*) AS n FROM alerts GROUP BY status, kind")
@@ -147,6 +150,10 @@ def test_digest_lists_the_mentions_once(site, workspace, smtp, manifest):
         assert item.message["Subject"].startswith("[wirewatch] digest: ")
         plain = item.message.get_body(("plain",)).get_content()
         assert all(title in plain for title in mention_titles)
+        for (article,) in workspace.query("SELECT article_id FROM flags WHERE tier = 'mention'"):
+            assert (
+                f"article {article}: wirewatch label {article} not | wirewatch label {article} core" in plain
+            )
     assert workspace.cli("alerts", "digest").returncode == 0
     assert len(handler.received) == before + len(RECIPIENTS)
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from pipelines.core.validation import ConfigError
 from pipelines.watch.entities import EntityFinder, Gazetteer, load_gazetteer
 from pipelines.watch.rules import parse_rules
 from pipelines.watch.terms import Term
@@ -234,3 +235,92 @@ def test_without_a_model_statistical_rules_simply_do_not_fire(gazetteer):
         {"name": "r", "all": ["entity:GPE", "@harm"], "weight": 4}, finder=EntityFinder(gazetteer, "none")
     )
     assert not w.classify("", "Gunmen attacked a bus in Quetta.").flagged
+
+
+def test_requires_unless_and_min_words_link_rules():
+    w = watchlist(
+        {"name": "body", "all": ["@who", "@harm"], "weight": 2},
+        {"name": "headline", "all": ["@harm"], "scope": "title", "requires": "body", "weight": 2},
+        {"name": "calm", "all": ["@safe"], "unless": ["headline"], "weight": 1},
+        {"name": "long", "all": ["@who"], "scope": "document", "min_words": 12, "weight": -1},
+    )
+    both = w.classify("Convoy attacked", "Chinese engineers attacked. Security raised.")
+    assert [r["rule"] for r in both.reasons] == ["body", "headline"] and both.tier == "core"
+    alone = w.classify("Convoy attacked", "Security raised.")  # the headline needs the body rule
+    assert [r["rule"] for r in alone.reasons] == ["calm"]
+    long = w.classify("", "Chinese engineers attacked. " + "Then other news followed. " * 3)
+    assert [(r["rule"], r["score"]) for r in long.reasons] == [("body", 2.0), ("long", -1.0)]
+    with pytest.raises(ConfigError) as error:
+        watchlist({"name": "a", "all": ["@who"], "requires": "b"}, {"name": "b", "all": ["@who"]})
+    assert "rules[a].requires: expected names of rules above this one" in str(error.value.problems)
+
+
+def test_within_in_the_title_looks_at_the_title_only():
+    w = watchlist({"name": "r", "all": ["Chinese", "@safe"], "within": 3, "scope": "title", "weight": 4})
+    assert w.classify("Security for Chinese workers", "").flagged
+    assert not w.classify("Chinese visit", "Chinese security staff arrived.").flagged
+
+
+@pytest.fixture(scope="module")
+def bundled() -> Watchlist:
+    from pipelines.watch.watchlist import load_watchlists
+
+    root = Path(__file__).resolve().parent.parent / "config"
+    (found,) = load_watchlists((root / "watchlists",), root / "gazetteer.toml", "none")
+    return found
+
+
+def test_bundled_watchlist_follows_the_definition_not_the_words(bundled):
+    def rules(title: str, text: str) -> dict[str, float]:
+        return {r["rule"]: r["score"] for r in bundled.classify(title, text).reasons}
+
+    # The aftermath of an attack on them is core, though the headline names no Chinese.
+    aftermath = bundled.classify(
+        "Perpetrators of Karachi blast will be brought to justice: minister",
+        "KARACHI: The minister vowed that the perpetrators of the suicide attack on a van carrying "
+        "Chinese teachers would be brought to justice.\nThree Chinese nationals were killed in the "
+        "attack near the Confucius Institute.\nThe minister visited the site.",
+    )
+    assert aftermath.tier == "core" and aftermath.type == "incident"
+    hearing = bundled.classify(
+        "ATC adjourns hearing of Confucius Institute case",
+        "KARACHI: An anti-terrorism court adjourned the hearing of the case against two suspects "
+        "accused of facilitating the suicide attack on Chinese teachers of the Confucius Institute.\n"
+        "The prosecutor said witnesses would be heard.\nThe attack killed three Chinese teachers.",
+    )
+    assert hearing.tier == "core"
+    mild = bundled.classify(  # a meeting mainly about their security, under a mild headline
+        "Minister, Chinese envoy discuss matters of mutual interest",
+        "ISLAMABAD: The interior minister and the Chinese ambassador discussed matters of mutual interest.\n"
+        "The minister said the government would ensure foolproof security of Chinese nationals.\n"
+        "He said fresh security arrangements had been made for Chinese engineers at project sites.\n"
+        "The envoy thanked him for the steps taken to protect Chinese citizens in Pakistan.",
+    )
+    assert mild.tier == "core" and mild.type == "measures"
+    arrested = "Police arrested three Chinese nationals for illegal mining in Gilgit, officials said."
+    assert not bundled.classify("Chinese nationals arrested for illegal mining", arrested).flagged
+    # An attack in Pakistan "planned in Afghanistan" is not about Chinese nationals abroad...
+    planned = rules(
+        "Attack on Chinese engineers planned in Afghanistan: minister",
+        "ISLAMABAD: The attack on Chinese engineers was planned in Afghanistan, the minister said.",
+    )
+    assert "chinese-abroad" not in planned
+    # ...Chinese nationals in Afghanistan are.
+    there = rules("Embassy advice", "Chinese nationals in Afghanistan stay indoors after an attack in Kabul.")
+    assert there["chinese-abroad"] < 0
+    # A rocket's blast-off is no attack; a bus accident is no attack either.
+    assert not bundled.classify(
+        "Three Chinese astronauts blast off for space station - World - DAWN.COM",
+        "Three Chinese astronauts blasted off on Thursday for the space station from Pakistan's ally.",
+    ).flagged
+    bus = bundled.classify(
+        "2 dead, 14 injured as bus veers off road into ravine",
+        "ABBOTTABAD: Two passengers were killed and 14 injured, including two Chinese nationals, "
+        "when a bus veered off the road into a ravine on Monday.",
+    )
+    assert not bus.flagged
+    # "Safety" next to a project is the engineering sense; next to people it is theirs.
+    assert "cpec-site-protected" not in rules(
+        "Railway upgrade", "The ML-1 track upgrade will ensure safety in Sindh."
+    )
+    assert "chinese-protected" in rules("Visit", "Police ensured the safety of Chinese engineers in Sindh.")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import click
 
 from crawler import __version__
-from crawler.cli import alerts, queries, report, run, service, sources, stories, watch, web
+from crawler.cli import alerts, labels, queries, report, run, service, sources, stories, watch, web
 from crawler.cli.errors import Group
 
 EXIT_CODES = """\b
@@ -48,6 +48,8 @@ for command in (
     watch.classify,
     watch.evaluate,
     watch.rescore,
+    labels.label,
+    labels.labels,
     alerts.alerts,
     service.daemon,
     service.schedule,

@@ -1,4 +1,4 @@
-"""The watchlists on demand: `wirewatch classify`, `evaluate` and `rescore`."""
+"""The watchlists on demand: `wirewatch classify`, `evaluate` (a file or the desk's labels), `rescore`."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ from typing import Any
 
 import click
 
-from crawler.cli.common import chosen_watchlists, common_options, open_writer, parse_since
+from crawler.cli.common import chosen_watchlists, common_options, open_reader, open_writer, parse_since
 from crawler.cli.errors import Command
 from crawler.config.wirewatch import load_config
 from pipelines import flow
 from pipelines.core.validation import ConfigError
+from pipelines.watch.evaluate import Report, examples_of, read_labelled
 from pipelines.watch.evaluate import evaluate as run_evaluation
-from pipelines.watch.evaluate import read_labelled
 
 
 def _documents(stream: Any, name: str) -> list[dict[str, Any]]:
@@ -80,42 +80,82 @@ def classify(file: Any, config_path: Path | None, watchlist: str | None) -> None
 
 
 @click.command(cls=Command)
-@click.argument("labels", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("labels", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=False)
+@common_options
+@click.option("--from-db", is_flag=True, help="Measure on the desk's labels (`wirewatch label`) instead.")
+@click.option("--since", help="With --from-db: only labels recorded this recently (e.g. 30d).")
 @click.option("--watchlist", default="cpec-security", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object, for machines.")
-def evaluate(labels: Path, config_path: Path | None, watchlist: str, as_json: bool) -> None:
+def evaluate(
+    labels: Path | None,
+    config_path: Path | None,
+    db: Path | None,
+    from_db: bool,
+    since: str | None,
+    watchlist: str,
+    as_json: bool,
+) -> None:
     """Measure a watchlist on hand-labelled stories: recall, precision, the errors and why.
 
-    LABELS is JSON lines with id, title, text, label (2 core, 1 mention, 0 not relevant)
-    and type, like ../shared/eval/cpec-dev.jsonl.
+    LABELS is JSON lines with id, title, text, label (2 core, 1 mention, 0 not relevant),
+    type and source, like ../shared/eval/cpec-dev.jsonl; or, with --from-db, the labels the
+    desk recorded with `wirewatch label`. Figures are given overall and per source.
 
     \b
     Example: wirewatch evaluate ../shared/eval/cpec-dev.jsonl --watchlist cpec-security
     """
-    (chosen,) = chosen_watchlists(load_config(config_path, None), watchlist)
-    try:
-        examples = read_labelled(labels)
-    except ConfigError as exc:  # the file is an argument: a usage error (2), not a config error (3)
-        raise click.BadParameter(
-            "\n  ".join(["not a labels file:", *exc.problems]), param_hint="LABELS"
-        ) from None
+    if (labels is None) == (not from_db):
+        raise click.UsageError("give a LABELS file or --from-db (one of them)")
+    if since and not from_db:
+        raise click.BadParameter("only with --from-db", param_hint="--since")
+    config = load_config(config_path, db)
+    (chosen,) = chosen_watchlists(config, watchlist)
+    if labels is None:
+        with closing(open_reader(config)) as store:
+            examples = examples_of(store.labelled(parse_since(since)))
+        where = f"the desk's labels in {config.database}"
+    else:
+        try:
+            examples = read_labelled(labels)
+        except ConfigError as exc:  # the file is an argument: a usage error (2), not a config error (3)
+            raise click.BadParameter(
+                "\n  ".join(["not a labels file:", *exc.problems]), param_hint="LABELS"
+            ) from None
+        where = str(labels)
     report = run_evaluation(chosen, examples)
     if as_json:
         click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=1))
         return
-    click.echo(f"watchlist {report.watchlist} on {labels} ({report.stories} stories)")
-    click.echo(f"  core recall     {report.core_recall:.3f}")
-    click.echo(f"  precision       {report.precision:.3f}")
-    click.echo(f"  mention recall  {report.mention_recall:.3f}")
-    click.echo(f"  type accuracy   {report.type_accuracy:.3f}")
-    click.echo("\n  label \\ flagged   core  mention  none")
-    for label, row in report.confusion.items():
-        click.echo(f"  {label:16} {row['core']:5} {row['mention']:8} {row['none']:5}")
+    _print_report(report, where)
+
+
+_FIGURES = (
+    ("core recall", "core_recall"),
+    ("core at core", "core_at_core"),
+    ("precision", "precision"),
+    ("mention recall", "mention_recall"),
+    ("type accuracy", "type_accuracy"),
+)
+
+
+def _print_report(report: Report, where: str) -> None:
+    columns = {"all": report.overall, **report.by_source}
+    click.echo(f"watchlist {report.watchlist} on {where} ({report.overall.stories} stories)")
+    click.echo(" " * 18 + "".join(f"{name[:8]:>9}" for name in columns))
+    for label, key in _FIGURES:
+        click.echo(f"  {label:16}" + "".join(f"{getattr(f, key):9.3f}" for f in columns.values()))
+    click.echo(f"  {'stories':16}" + "".join(f"{f.stories:9}" for f in columns.values()))
+    for name, figures in columns.items() if len(columns) > 2 else [("all", report.overall)]:
+        click.echo(f"\n  {name}: label \\ flagged   core  mention  none")
+        for label, row in figures.confusion.items():
+            click.echo(f"  {label:21} {row['core']:5} {row['mention']:8} {row['none']:5}")
     if report.errors:
         click.echo(f"\n{len(report.errors)} misclassified:")
     for error in report.errors:
-        click.echo(f"\n  {error['id']}  {error['problem']} (score {error['score']}): {error['title']}")
+        source = f" [{error['source']}]" if error["source"] else ""
+        click.echo(
+            f"\n  {error['id']}{source}  {error['problem']} (score {error['score']}): {error['title']}"
+        )
         for reason in error["reasons"]:
             click.echo(
                 f"      {reason['rule']} +{reason['score']}: "

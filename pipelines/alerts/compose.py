@@ -82,6 +82,16 @@ def _why(reasons: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def label_commands(article_id: int) -> list[str]:
+    """The two commands an analyst pastes to judge an alert: not relevant, or core."""
+    return [f"wirewatch label {article_id} not", f"wirewatch label {article_id} core"]
+
+
+def _label_html(article_id: int) -> str:
+    commands = " &nbsp; ".join(f"<code>{html.escape(c)}</code>" for c in label_commands(article_id))
+    return f"Article {article_id}. Label it: {commands}"
+
+
 def _message(
     policy: AlertPolicy, recipient: str, message_id: str, subject: str, text: str, body: str
 ) -> EmailMessage:
@@ -121,6 +131,9 @@ def compose_alert(row: dict[str, Any], policy: AlertPolicy, source_title: str) -
             f"Link: {row['url']}",
             "",
             f"wirewatch explain {row['article_id']}",
+            "",
+            f"Article {row['article_id']}. Not relevant, or core? Label it:",
+            *(f"  {command}" for command in label_commands(row["article_id"])),
         ]
     )
     body = "".join(
@@ -133,6 +146,7 @@ def compose_alert(row: dict[str, Any], policy: AlertPolicy, source_title: str) -
             "<p>Why it was flagged:</p><ul>",
             *(f"<li>{html.escape(line)}</li>" for line in _why(reasons)),
             f"</ul><p>Link: {_link_html(row['url'])}</p>",
+            f"<p>{_label_html(row['article_id'])}</p>",
         ]
     )
     subject = f"[wirewatch] {row['watchlist']} {tier}: {title}"
@@ -173,6 +187,7 @@ def compose_digest(
         lines += [f"{i}. {title}", f"   {about} ({lead['watchlist']}, {lead.get('tier')})"]
         lines += [f"   > {highlight_text(s, pattern)}" for s in excerpt]
         lines += [] if alerted else [f"   {lead['url']}"]
+        lines += [f"   article {lead['article_id']}: " + " | ".join(label_commands(lead["article_id"]))]
         if copies:
             lines += [f"   also reported by: {also}", *(f"     {c['url']}" for c in copies)]
         lines.append("")
@@ -181,6 +196,7 @@ def compose_digest(
             f"({html.escape(lead['watchlist'])}, {html.escape(str(lead.get('tier')))})"
             + "".join(f"<blockquote>{highlight_html(s, pattern)}</blockquote>" for s in excerpt)
             + ("" if alerted else _link_html(lead["url"]))
+            + f"<br>{_label_html(lead['article_id'])}"
             + (
                 f"<br>also reported by: {html.escape(also)}<ul>"
                 + "".join(f"<li>{_link_html(c['url'])}</li>" for c in copies)

@@ -10,8 +10,10 @@ from typing import Any
 
 from pipelines.core.dates import iso_utc
 from pipelines.core.records import Article, Verdict
+from pipelines.core.text import clean_text
 from pipelines.core.urls import normalize_url
 from pipelines.store.connection import Connection, now_iso
+from pipelines.store.schema import none_if
 
 RELEVANCE_POOL = 20_000  # `search --order relevance` ranks the newest this many matches
 
@@ -91,7 +93,8 @@ class Articles(Connection):
             if article_id is None:
                 cursor = db.execute(
                     "INSERT INTO articles (url, source, title, author, published_at, date_source, "
-                    "fetched_at, language, text, content_hash) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    "fetched_at, language, text, content_hash, match_title, match_text) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                     [
                         article.url,
                         source,
@@ -103,6 +106,8 @@ class Articles(Connection):
                         article.language,
                         article.text,
                         article.content_hash,
+                        none_if(clean_text(article.title), article.title),
+                        none_if(clean_text(article.text), article.text),
                     ],
                 )
                 if requested_url != article.url:

@@ -152,7 +152,7 @@ LABELS_QUERY = {
     "description": "Judgements recorded with `wirewatch label`, newest first.",
     "sql": (
         "SELECT l.*, a.title, a.url FROM labels l JOIN articles a ON a.id = l.article_id "
-        "ORDER BY l.rowid DESC"
+        "ORDER BY l.labelled_at DESC"
     ),
 }
 

@@ -109,8 +109,8 @@ class Outbox(Connection):
         )
         for digest in digests:
             digest["items"] = self.rows(
-                "SELECT al.id AS alert_id, al.watchlist, a.title, a.url, a.source, a.published_at, f.tier, "
-                "f.type, f.score, f.reasons, a.story_id, s.title AS story_title, "
+                "SELECT al.id AS alert_id, al.article_id, al.watchlist, a.title, a.url, a.source, "
+                "a.published_at, f.tier, f.type, f.score, f.reasons, a.story_id, s.title AS story_title, "
                 # the outlet whose article of this story was already sent to this recipient as a core alert
                 "(SELECT a2.source FROM alerts c JOIN articles a2 ON a2.id = c.article_id "
                 ""

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from pipelines.core.text import clean_text
+
 MIGRATIONS = sqlite_utils.Migrations("wirewatch")
 
 
@@ -237,5 +239,73 @@ def _dead_links_and_blocks(db: sqlite_utils.Database) -> None:
         );
         ALTER TABLE run_sources ADD COLUMN dead_links INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE run_sources ADD COLUMN blocked TEXT;  -- the bot protection's vendor
+        """
+    )
+
+
+@MIGRATIONS(name="0007_match_text")
+def _match_text(db: sqlite_utils.Database) -> None:
+    """The full-text index reads the text in normal form (no soft hyphens or zero-width
+    characters, NFKC), kept beside the text as published: `match_title` and `match_text` are
+    NULL when the normal form is the published one, as for most articles. Search matches
+    "Chi&shy;nese" for "Chinese" and shows the snippet in normal form."""
+    db.executescript(
+        """
+        ALTER TABLE articles ADD COLUMN match_title TEXT;
+        ALTER TABLE articles ADD COLUMN match_text TEXT;
+        DROP TRIGGER IF EXISTS articles_ai;
+        DROP TRIGGER IF EXISTS articles_ad;
+        DROP TRIGGER IF EXISTS articles_au;
+        DROP TABLE IF EXISTS articles_fts;
+        CREATE VIEW articles_match AS
+            SELECT id, coalesce(match_title, title) AS title, coalesce(match_text, text) AS text
+            FROM articles;
+        CREATE VIRTUAL TABLE articles_fts USING fts5(
+            title, text, tokenize='porter', content='articles_match', content_rowid='id'
+        );
+        CREATE TRIGGER articles_ai AFTER INSERT ON articles BEGIN
+            INSERT INTO articles_fts (rowid, title, text) VALUES
+                (new.id, coalesce(new.match_title, new.title), coalesce(new.match_text, new.text));
+        END;
+        CREATE TRIGGER articles_ad AFTER DELETE ON articles BEGIN
+            INSERT INTO articles_fts (articles_fts, rowid, title, text) VALUES
+                ('delete', old.id, coalesce(old.match_title, old.title), coalesce(old.match_text, old.text));
+        END;
+        CREATE TRIGGER articles_au AFTER UPDATE OF title, text, match_title, match_text ON articles BEGIN
+            INSERT INTO articles_fts (articles_fts, rowid, title, text) VALUES
+                ('delete', old.id, coalesce(old.match_title, old.title), coalesce(old.match_text, old.text));
+            INSERT INTO articles_fts (rowid, title, text) VALUES
+                (new.id, coalesce(new.match_title, new.title), coalesce(new.match_text, new.text));
+        END;
+        """
+    )
+    changed = []
+    for article_id, title, text in db.execute("SELECT id, title, text FROM articles"):
+        clean_title, clean_body = clean_text(title), clean_text(text)
+        if clean_title != title or clean_body != text:
+            changed.append((none_if(clean_title, title), none_if(clean_body, text), article_id))
+    db.conn.executemany("UPDATE articles SET match_title = ?, match_text = ? WHERE id = ?", changed)
+    db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('rebuild')")
+
+
+def none_if(normal: str, published: str) -> str | None:
+    """What a `match_` column holds: the normal form, or NULL when it is the published text."""
+    return None if normal == published else normal
+
+
+@MIGRATIONS(name="0008_labels")
+def _labels(db: sqlite_utils.Database) -> None:
+    """The desk's judgements of articles (`wirewatch label`): one per article, the latest."""
+    db.executescript(
+        """
+        CREATE TABLE labels (
+            article_id INTEGER PRIMARY KEY REFERENCES articles(id),
+            label INTEGER NOT NULL CHECK (label IN (0, 1, 2)),  -- 2 core, 1 mention, 0 not relevant
+            type TEXT,                          -- incident | measures, for labels 1 and 2
+            note TEXT,
+            who TEXT NOT NULL,                  -- the analyst's login
+            labelled_at TEXT NOT NULL           -- ISO 8601 UTC
+        );
+        CREATE INDEX labels_labelled_at ON labels(labelled_at);
         """
     )

@@ -2,7 +2,8 @@
 
 MinHash LSH bands over word 5-shingles (reprints of wire copy), capitalised names (places,
 people, bodies), the lead's names, and content-word weights for a wording cosine. Computed in
-the extraction workers, so the crawl's process only looks things up.
+the extraction workers, so the crawl's process only looks things up. Text is matched in normal
+form (`pipelines.core.text.clean_text`): a soft hyphen does not split a word.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import zlib
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
+
+from pipelines.core.text import clean_text
 
 NUM_PERM = 96
 BANDS, ROWS = 32, 3  # candidates from Jaccard ~0.3 up (0.5: 99%, 0.4: 88%, 0.1: 3%)
@@ -112,7 +115,7 @@ def names(text: str) -> dict[int, str]:
     sentence's first word counts only when the text also capitalises it elsewhere or it
     starts a run of capitalised words ("Counter Terrorism Department"). Headlines are left
     out: many outlets capitalise every word of them."""
-    body = _DATELINE.sub("", text, count=1)
+    body = _DATELINE.sub("", clean_text(text), count=1)
     spans = []
     for match in _CAPITALISED.finditer(body):
         before = body[max(0, match.start() - 2) : match.start()]
@@ -152,6 +155,7 @@ def lead_of(text: str) -> str:
 
 
 def features(title: str, text: str) -> Features:
+    title, text = clean_text(title), clean_text(text)
     shingle_set = shingles(normalize(text))
     return Features(
         shingle_set,

@@ -48,6 +48,9 @@ class Rule:
     type: str | None
     min_units: int
     max_units: int
+    requires: tuple[str, ...] = ()  # rules that must have fired (earlier in the file)
+    unless: tuple[str, ...] = ()  # rules that must not have fired (earlier in the file)
+    min_words: int = 0  # only in stories of at least this many words
 
 
 @dataclass(frozen=True)
@@ -222,7 +225,7 @@ def parse_rules(data: dict[str, Any], path: Path | str, gazetteer: Gazetteer | N
         mask_terms = _terms(raw_mask.get("terms", []), "mask.terms", problems)
         mask = compile_terms(mask_terms) if mask_terms else None
 
-    rules = []
+    rules: list[Rule] = []
     raw_rules = data.get("rules", [])
     if not isinstance(raw_rules, list) or not raw_rules:
         problems.add("rules", "expected at least one [[rules]] table")
@@ -236,7 +239,21 @@ def parse_rules(data: dict[str, Any], path: Path | str, gazetteer: Gazetteer | N
             continue
         check_keys(
             raw,
-            {"name", "all", "any", "not", "scope", "within", "weight", "type", "min_units", "max_units"},
+            {
+                "name",
+                "all",
+                "any",
+                "not",
+                "scope",
+                "within",
+                "weight",
+                "type",
+                "min_units",
+                "max_units",
+                "requires",
+                "unless",
+                "min_words",
+            },
             f"{key}.",
             problems,
         )
@@ -253,8 +270,8 @@ def parse_rules(data: dict[str, Any], path: Path | str, gazetteer: Gazetteer | N
         if within is not None:
             if not isinstance(within, int) or isinstance(within, bool) or within < 1:
                 problems.add(f"{key}.within", f"expected a number of words >= 1, got {within!r}")
-            if condition is not None and not all(
-                isinstance(c, Leaf) or all(isinstance(g, Leaf) for g in c.children)
+            if condition is not None and not all(  # `not` is tested on the window found
+                isinstance(c, Leaf) or c.op == "not" or all(isinstance(g, Leaf) for g in c.children)
                 for c in condition.children
             ):
                 problems.add(f"{key}.within", "nested conditions cannot be combined with `within`")
@@ -267,6 +284,19 @@ def parse_rules(data: dict[str, Any], path: Path | str, gazetteer: Gazetteer | N
         for unit_key, value in (("min_units", min_units), ("max_units", max_units)):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 problems.add(f"{key}.{unit_key}", f"expected a whole number >= 1, got {value!r}")
+        links = {}
+        for link_key in ("requires", "unless"):
+            value = raw.get(link_key, [])
+            value = [value] if isinstance(value, str) else value
+            earlier = {r.name for r in rules}
+            if not isinstance(value, list) or not all(isinstance(v, str) and v in earlier for v in value):
+                problems.add(f"{key}.{link_key}", f"expected names of rules above this one, got {value!r}")
+                value = []
+            links[link_key] = tuple(value)
+        min_words = raw.get("min_words", 0)
+        if not isinstance(min_words, int) or isinstance(min_words, bool) or min_words < 0:
+            problems.add(f"{key}.min_words", f"expected a whole number of words, got {min_words!r}")
+            min_words = 0
         if condition is not None:
             rules.append(
                 Rule(
@@ -278,6 +308,9 @@ def parse_rules(data: dict[str, Any], path: Path | str, gazetteer: Gazetteer | N
                     type=rule_type,
                     min_units=min_units if isinstance(min_units, int) else 1,
                     max_units=max_units if isinstance(max_units, int) else 1,
+                    requires=links["requires"],
+                    unless=links["unless"],
+                    min_words=min_words,
                 )
             )
     problems.raise_if_any()

@@ -1,8 +1,10 @@
 """Watchlists: score an article against a rule set and keep the reasons.
 
 ``Watchlist.classify(title, text)`` is the whole interface the pipeline, `classify`,
-`evaluate` and `rescore` use. A cheap regular-expression prefilter runs first; only an article
-that could fire a rule is split into sentences and, when a rule needs entities, given to spaCy.
+`evaluate` and `rescore` use. It matches the text in normal form (`pipelines.core.text`) and the
+headline without the outlet's " - Section - SITE" suffix. A cheap prefilter runs first; only an
+article that could fire a rule is split into sentences and, when a rule needs entities, given
+to spaCy.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.core.records import Verdict
+from pipelines.core.text import clean_text, headline
 from pipelines.core.validation import ConfigError, read_toml, toml_files
 from pipelines.watch.entities import NER_LABELS, Entity, EntityFinder, Gazetteer, load_gazetteer
 from pipelines.watch.rules import Leaf, Node, Rule, RuleSet, parse_rules
@@ -113,6 +116,8 @@ class _Doc:
         self.masked = mask.sub(lambda m: " " * len(m[0]), self.full) if mask else self.full
         self.finder = finder
         self._spans: dict[Leaf, list[Span]] = {}
+        self._shared: dict[tuple[Any, ...], list[Span]] = {}
+        self._prefix_spans: dict[tuple[Leaf, int], list[Span]] = {}
         self._units: dict[str, list[tuple[int, int]]] = {}
         self._entities: tuple[Entity, ...] | None = None
         self._words: list[int] | None = None
@@ -141,28 +146,46 @@ class _Doc:
             self._entities = self.finder.find(self.full) if self.finder else ()
         return self._entities
 
-    def spans(self, leaf: Leaf) -> list[Span]:
-        if leaf not in self._spans:
-            if leaf.entity is not None:
-                found = [
-                    Span(e.start, e.end, e.text, 1.0, e.label)
-                    for e in self.entities()
-                    if e.label == leaf.entity
-                    and (leaf.entity_text is None or leaf.entity_text.search(e.text))
-                ]
-            else:
-                assert leaf.pattern is not None
-                found = [
+    def spans(self, leaf: Leaf, upto: int | None = None) -> list[Span]:
+        """The leaf's matches in the article, or in its beginning up to ``upto`` (the title, the
+        lead: a cheaper search when the whole article is not needed)."""
+        if upto is not None and leaf.pattern is not None and leaf not in self._spans:
+            if (leaf, upto) not in self._prefix_spans:
+                self._prefix_spans[leaf, upto] = [
                     Span(m.start(), m.end(), m[0], _weight(leaf, m[0]))
-                    for m in leaf.pattern.finditer(self.masked)
+                    for m in leaf.pattern.finditer(self.masked, 0, upto)
                 ]
-            self._spans[leaf] = found
+            return self._prefix_spans[leaf, upto]
+        if leaf not in self._spans:
+            # Rules that use the same group or entity label share its spans: found once.
+            key = (leaf.entity, leaf.entity_text, leaf.pattern, leaf.weighted)
+            if key not in self._shared:
+                if leaf.entity is not None:
+                    self._shared[key] = [
+                        Span(e.start, e.end, e.text, 1.0, e.label)
+                        for e in self.entities()
+                        if e.label == leaf.entity
+                        and (leaf.entity_text is None or leaf.entity_text.search(e.text))
+                    ]
+                else:
+                    assert leaf.pattern is not None
+                    self._shared[key] = [
+                        Span(m.start(), m.end(), m[0], _weight(leaf, m[0]))
+                        for m in leaf.pattern.finditer(self.masked)
+                    ]
+            self._spans[leaf] = self._shared[key]
         return self._spans[leaf]
 
     def word_index(self, offset: int) -> int:
+        return bisect.bisect_right(self.words(), offset)
+
+    def word_count(self) -> int:
+        return len(self.words())
+
+    def words(self) -> list[int]:
         if self._words is None:
             self._words = [m.start() for m in _WORD.finditer(self.full)]
-        return bisect.bisect_right(self._words, offset)
+        return self._words
 
     def sentence_around(self, start: int, end: int) -> str:
         for s, e in self.units("sentence"):
@@ -178,7 +201,7 @@ def _weight(leaf: Leaf, text: str) -> float:
 def _match(node: Node | Leaf, doc: _Doc, start: int, end: int) -> list[Span] | None:
     """The evidence spans when the condition holds inside [start, end), else None."""
     if isinstance(node, Leaf):
-        spans = doc.spans(node)
+        spans = doc.spans(node, end if start == 0 and end < len(doc.full) else None)
         first = bisect.bisect_left(spans, start, key=lambda s: s.start)
         inside = [s for s in spans[first:] if s.start < end and s.end <= end]
         return inside or None
@@ -197,13 +220,26 @@ def _match(node: Node | Leaf, doc: _Doc, start: int, end: int) -> list[Span] | N
     return found if (node.op == "all" or matched_any) else None
 
 
+def _anywhere(node: Node | Leaf, doc: _Doc) -> bool:
+    """Could the condition hold somewhere: is each item it needs found in the article?"""
+    if isinstance(node, Leaf):
+        return bool(doc.spans(node))
+    if node.op == "not":
+        return True
+    test = all if node.op == "all" else any
+    return test(_anywhere(child, doc) for child in node.children)
+
+
 def _windows(rule: Rule, doc: _Doc) -> list[tuple[int, int, list[Span]]]:
-    """For `within = N`: per paragraph, the first window of N words holding every item."""
+    """For `within = N`: per paragraph (or in the title, for `scope = "title"`), the first
+    window of N words holding every item."""
     assert rule.within is not None
     required = [c for c in rule.condition.children if not (isinstance(c, Node) and c.op == "not")]
     excluded = [c for c in rule.condition.children if isinstance(c, Node) and c.op == "not"]
+    if not _anywhere(rule.condition, doc):  # some item is nowhere: no window to look for
+        return []
     out = []
-    for p_start, p_end in doc.paragraphs():
+    for p_start, p_end in doc.units("title") if rule.scope == "title" else doc.paragraphs():
         events = []
         for i, item in enumerate(required):
             leaves = [item] if isinstance(item, Leaf) else list(item.children)
@@ -245,13 +281,23 @@ class Watchlist:
         return f"<Watchlist {self.name} from {self.rules.file}>"
 
     def classify(self, title: str, text: str) -> Verdict:
+        title, text = headline(clean_text(title)), clean_text(text)
         if self.prefilter is not None and not self.prefilter.search(f"{title}\n\n{text}"):
             return Verdict(False, None, None, 0.0, [])
         doc = _Doc(title, text, self.rules.mask, self.finder if self.needs_entities else None)
         score, reasons, by_type = 0.0, [], dict[str, float]()
+        fired: set[str] = set()
         for rule in self.rules.rules:
+            if (
+                not fired.issuperset(rule.requires)
+                or fired.intersection(rule.unless)
+                or (rule.min_words and doc.word_count() < rule.min_words)
+            ):
+                continue
             if rule.within is not None:
                 units = _windows(rule, doc)
+            elif rule.scope in ("sentence", "paragraph") and not _anywhere(rule.condition, doc):
+                units = []  # not one sentence to try: some item is nowhere in the article
             else:
                 units = []
                 for start, end in doc.units(rule.scope):
@@ -264,6 +310,7 @@ class Watchlist:
             term_weight = max((s.weight for s in spans), default=1.0)
             points = round(rule.weight * term_weight * min(len(units), rule.max_units), 3)
             score += points
+            fired.add(rule.name)
             if rule.type and points > 0:
                 by_type[rule.type] = by_type.get(rule.type, 0.0) + points
             reasons.append(_reason(rule, points, units, spans, doc))
@@ -320,11 +367,11 @@ def _anchor_terms(leaf: Leaf, gazetteer: Gazetteer | None) -> list[Term] | None:
 
 def _prefilter(rules: RuleSet, gazetteer: Gazetteer | None) -> Prefilter | None:
     """What an article must contain to be worth matching: for each rule that can add to the
-    score, the terms of every condition it needs (conditions on statistical entities cannot be
-    checked and are left out). None when some rule needs no term at all."""
+    score alone, the terms of every condition it needs (conditions on statistical entities
+    cannot be checked and are left out). None when some rule needs no term at all."""
     needs: list[list[list[Term]]] = []
     for rule in rules.rules:
-        if rule.weight <= 0:
+        if rule.weight <= 0 or rule.requires:  # a rule that requires another cannot fire alone
             continue
         conditions = []
         for child in rule.condition.children:
