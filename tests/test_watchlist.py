@@ -324,3 +324,14 @@ def test_bundled_watchlist_follows_the_definition_not_the_words(bundled):
         "Railway upgrade", "The ML-1 track upgrade will ensure safety in Sindh."
     )
     assert "chinese-protected" in rules("Visit", "Police ensured the safety of Chinese engineers in Sindh.")
+
+
+def test_a_gazetteer_term_in_two_labels_is_an_error(tmp_path):
+    from pipelines.core.validation import ConfigError
+    from pipelines.watch.entities import load_gazetteer
+
+    path = tmp_path / "gazetteer.toml"
+    path.write_text('[CPEC_SITE]\nterms = ["Dasu", "Karot"]\n[PLACE]\nterms = ["Besham", "dasu"]\n')
+    with pytest.raises(ConfigError) as error:
+        load_gazetteer(path)
+    assert error.value.problems == [f"{path}: PLACE.terms: 'dasu' is also a term of CPEC_SITE; keep it in one label"]

@@ -96,6 +96,14 @@ def load_gazetteer(path: Path) -> Gazetteer:
             except TermError as exc:
                 problems.add(f"{label}.terms[{i}]", str(exc))
         labels[label] = tuple(compiled)
+    seen: dict[str, str] = {}
+    for label, terms in labels.items():  # one span gets one label: a term in two loses one
+        for term in terms:
+            other = seen.setdefault(term.text.lower(), label)
+            if other != label:
+                problems.add(
+                    f"{label}.terms", f"{term.text!r} is also a term of {other}; keep it in one label"
+                )
     problems.raise_if_any()
     return Gazetteer(str(path), labels)
 
