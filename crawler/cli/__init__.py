@@ -55,6 +55,7 @@ for command in (
     service.schedule,
     service.status,
     stories.recluster,
+    stories.stories,
     web.serve,
     report.report,
 ):

@@ -6,15 +6,19 @@ queued) until it is finished; `wirewatch run` finishes it when nobody else is at
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 
 from crawler.config.wirewatch import Config
 from pipelines import flow
+from pipelines.core.records import Article
 from pipelines.store import LockHeld, Store, regroup_lock
+from pipelines.stories.evaluate import WeekArticle
 
 logger = logging.getLogger(__name__)
-
 
 
 def regroup(
@@ -45,3 +49,31 @@ def finish_interrupted(config: Config) -> flow.Regrouped | None:
         return None  # a recluster is running: it will get there
     logger.warning("finished an interrupted recluster: %d articles regrouped", counts.articles)
     return counts
+
+
+def group_week(articles: list[WeekArticle]) -> dict[str, int]:
+    """Store a labelled week, in the given order, in a fresh temporary database through the
+    normal store-and-group path; the story of each article, by its id in the week."""
+    with tempfile.TemporaryDirectory() as folder:
+        store = Store(Path(folder) / "week.db")
+        try:
+            stored_ids = {}
+            for a in articles:
+                page = Article(
+                    a.url,
+                    a.title,
+                    None,
+                    a.published,
+                    "page",
+                    "en",
+                    a.text,
+                    hashlib.sha256(a.text.encode()).hexdigest(),
+                )
+                stored = flow.keep(store, a.source, page, {}, a.published, a.url)
+                if stored is None:
+                    raise ValueError(f"article {a.id}: its URL {a.url} is in the week twice")
+                stored_ids[a.id] = stored
+            stories = {week_id: store.story_of(row) for week_id, row in stored_ids.items()}
+            return {week_id: story for week_id, story in stories.items() if story is not None}
+        finally:
+            store.close()
