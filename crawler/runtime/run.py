@@ -26,7 +26,6 @@ from pipelines.watch.watchlist import Watchlist
 logger = logging.getLogger(__name__)
 
 
-
 @dataclass
 class SourceResult:
     source: str

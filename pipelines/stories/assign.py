@@ -32,9 +32,12 @@ from pipelines.stories.fingerprints import (
     cosine,
     day_of,
     features,
+    headline_numbers,
+    headline_words,
     lead_of,
     names,
     normalize,
+    overlap,
     shingles,
 )
 
@@ -43,11 +46,13 @@ DUP_CONTAINMENT = 0.5  # share of the shorter text's shingles found in the other
 DUP_MIN_SHARED = 10  # and at least this many shingles in common
 LEAD_AGREEMENT = 0.7  # each lead's names, weighted by rarity, found in the other article
 EVENT_WINDOW = timedelta(hours=48)
-EVENT_MIN_KEYS = 3  # rare names in common...
-EVENT_KEY_SHARE = 0.3  # ...carrying this share of the new article's rare-name weight (idf)
+EVENT_MIN_KEYS = 4  # rare names in common with the story's first article...
+EVENT_KEY_SHARE = 0.15  # ...(a member sharing this share of the new article's rare-name weight)
 RARE_MIN, RARE_SHARE = 20, 0.02  # a name in more stories than both is not rare
 MAX_EVENT_CANDIDATES = 20
 EVENT_COSINE = 0.35  # and this wording similarity
+EVENT_LEADS = 0.6  # each lead's names (by weight) found in the other article
+EVENT_HEADLINE = 0.3  # and this share of the shorter headline's content words
 
 
 class StoryIndex(Protocol):
@@ -58,6 +63,8 @@ class StoryIndex(Protocol):
     ) -> list[tuple[int, int]]: ...
 
     def grouped_articles(self, ids: list[int]) -> list[tuple[int, int, datetime, str, str]]: ...
+
+    def first_articles(self, ids: list[int]) -> list[tuple[int, int, datetime, str, str]]: ...
 
     def name_counts(self, keys: list[int]) -> tuple[int, dict[int, int]]: ...
 
@@ -120,7 +127,12 @@ class Rarity:
 
 
 def _leads_agree(
-    rarity: Rarity, feats: Features, other: _Other, other_names: set[int], named: bool = False
+    rarity: Rarity,
+    feats: Features,
+    other: _Other,
+    other_names: set[int],
+    named: bool = False,
+    agreement: float = LEAD_AGREEMENT,
 ) -> bool:
     """Each lead's names (weighted by rarity) are mostly found in the other article: the same
     place and the same people, not just the same kind of news. ``named``: the leads must
@@ -129,8 +141,8 @@ def _leads_agree(
     if named and not (feats.lead and other_lead):
         return False
     return (
-        rarity.share(other_names, feats.lead) >= LEAD_AGREEMENT
-        and rarity.share(set(feats.keys), other_lead) >= LEAD_AGREEMENT
+        rarity.share(other_names, feats.lead) >= agreement
+        and rarity.share(set(feats.keys), other_lead) >= agreement
     )
 
 
@@ -155,7 +167,9 @@ def match(index: StoryIndex, article_id: int, at: datetime, feats: Features) -> 
     if best:
         return best
 
-    # 2. the same event: rare names in common, the same names in the leads, similar wording
+    # 2. the same event: candidates are found through any member sharing rare names, but
+    # judged against the story's own first article, so one loosely related member does not
+    # chain two events together, and a story spans at most EVENT_WINDOW from its first one.
     specific = [k for k in feats.keys if rarity.rare(k)]
     mass = sum(rarity.weight(k) for k in specific) or 1.0
     shared: dict[int, set[int]] = {}
@@ -166,17 +180,24 @@ def match(index: StoryIndex, article_id: int, at: datetime, feats: Features) -> 
         for other_id, keys in shared.items()
         if len(keys) >= EVENT_MIN_KEYS
     )
-    top = {i: -negative for negative, i in scored[:MAX_EVENT_CANDIDATES] if -negative >= EVENT_KEY_SHARE}
-    for other in _others(index, top):
-        if abs(at - other.at) > EVENT_WINDOW:
+    top = [i for negative, i in scored[:MAX_EVENT_CANDIDATES] if -negative >= EVENT_KEY_SHARE]
+    for first in (_Other(*row) for row in index.first_articles(top)):
+        if abs(at - first.at) > EVENT_WINDOW:
             continue
-        if not _leads_agree(rarity, feats, other, set(names(other.text)), named=True):
+        first_names = names(first.text)
+        if sum(1 for k in first_names if k in feats.keys and rarity.rare(k)) < EVENT_MIN_KEYS:
             continue
-        similarity = cosine(feats.words, content_words(other.title, other.text))
-        if similarity >= EVENT_COSINE:
-            score = (similarity + top[other.id]) / 2
+        if not _leads_agree(rarity, feats, first, set(first_names), named=True, agreement=EVENT_LEADS):
+            continue
+        numbers = headline_numbers(first.title)
+        if feats.numbers and numbers and not feats.numbers & numbers:
+            continue  # "nine killed" and "10 killed" are two events
+        similarity = cosine(feats.words, content_words(first.title, first.text))
+        titles = overlap(feats.headline, headline_words(first.title))
+        if similarity >= EVENT_COSINE and titles >= EVENT_HEADLINE:
+            score = (similarity + titles) / 2
             if best is None or score > best[2]:
-                best = ("event", other.id, score)
+                best = ("event", first.id, score)
     return best
 
 

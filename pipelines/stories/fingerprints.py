@@ -57,6 +57,8 @@ class Features:
     keys: dict[int, str]  # hashed name -> the name, lower-cased
     lead: frozenset[int]  # the names of the title and the first paragraph
     words: dict[str, float]  # content-word weights (log tf), for the wording cosine
+    headline: frozenset[str]  # the title's content words, outlet name and section left out
+    numbers: frozenset[int]  # the numbers the title states ("nine killed", "12 samples")
 
 
 def normalize(text: str) -> str:
@@ -148,6 +150,38 @@ def content_words(title: str, text: str) -> dict[str, float]:
     return {w: 1.0 + math.log(n) for w, n in counts.items()}
 
 
+_TITLE_TAIL = re.compile(r"\s+[-|\u2013\u2014]\s+([^-|\u2013\u2014]+)$")
+
+
+def headline_words(title: str) -> frozenset[str]:
+    """The title's content words. Trailing parts of at most three words after " - " or " | "
+    ("... - Pakistan - DAWN.COM") name the outlet or its section, not the event: left out."""
+    while (tail := _TITLE_TAIL.search(title)) and len(tail[1].split()) <= 3 < len(
+        title[: tail.start()].split()
+    ):
+        title = title[: tail.start()]
+    words = _WORD.findall(title.lower().replace("’", "'"))
+    return frozenset(w for w in words if len(w) > 2 and w not in STOPWORDS and not w.isdigit())
+
+
+_COUNTS = "zero one two three four five six seven eight nine ten eleven twelve"
+_NUMBER_WORDS = {w: n for n, w in enumerate(_COUNTS.split())}
+_NUMBER = re.compile(r"\d[\d,]*")
+
+
+def headline_numbers(title: str) -> frozenset[int]:
+    """The numbers a title states, in digits or words up to twelve: two reports of one event
+    that both give a count give the same one."""
+    found = {int(n.replace(",", "")) for n in _NUMBER.findall(title) if n.replace(",", "").isdigit()}
+    found.update(_NUMBER_WORDS[w] for w in _WORD.findall(title.lower()) if w in _NUMBER_WORDS)
+    return frozenset(found)
+
+
+def overlap(a: frozenset[str], b: frozenset[str]) -> float:
+    """Share of the smaller set found in the other."""
+    return len(a & b) / min(len(a), len(b)) if a and b else 0.0
+
+
 def lead_of(text: str) -> str:
     """The first paragraph (or the first 60 words of a text in one block), dateline removed."""
     first = _DATELINE.sub("", text.strip(), count=1).split("\n", 1)[0]
@@ -163,6 +197,8 @@ def features(title: str, text: str) -> Features:
         names(text),
         frozenset(names(lead_of(text))),
         content_words(title, text),
+        headline_words(title),
+        headline_numbers(title),
     )
 
 
