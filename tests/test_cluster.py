@@ -137,3 +137,105 @@ def test_a_story_outside_the_time_window_starts_a_new_story(tmp_path):
     ).fetchone()
     assert outlets == ('["app", "dawn"]', 2)
     store.close()
+
+
+def _keep_all(store: Store, articles: list[tuple[str, str, str, datetime]]) -> list[int | None]:
+    return [
+        flow.keep(store, source, story(title, text, at, f"https://{source}.example/{n}/"), {}, at, "")
+        for n, (source, title, text, at) in enumerate(articles)
+    ]
+
+
+NOON = datetime(2025, 3, 11, 12, tzinfo=UTC)
+WIRE = (
+    "app",
+    "Nadra launches first dematerialised digital identity card on silver jubilee",
+    "ISLAMABAD, Mar 11 (APP): Interior Minister Mohsin Naqvi on Tuesday launched the first "
+    "dematerialised digital identity card of Nadra at a ceremony marking its silver jubilee.\n"
+    "Nadra Chairman Lt Gen Muhammad Munir Afsar said the card would be kept on the Pak ID mobile "
+    "application and citizens would no longer need to carry the plastic card. Mohsin Naqvi said "
+    "the National Database and Registration Authority had registered 190 million citizens in 25 "
+    "years. State Minister Talal Chaudhry and Interior Secretary Khurram Agha attended.",
+    NOON,
+)
+OWN = (
+    "dawn",
+    "Nadra launches Pakistan's first dematerialised ID card - Pakistan - DAWN.COM",
+    "Pakistanis will soon be able to carry their identity card on their phones after Nadra "
+    "launched a dematerialised digital identity card, Interior Minister Mohsin Naqvi announced.\n"
+    "Speaking at the Nadra silver jubilee ceremony, Mohsin Naqvi praised the authority, and Nadra "
+    "Chairman Lt Gen Muhammad Munir Afsar explained that the card lives in the Pak ID application, "
+    "so the plastic card becomes optional. Talal Chaudhry and Khurram Agha were also present. The "
+    "National Database and Registration Authority was set up 25 years ago.",
+    NOON + timedelta(hours=9),
+)
+
+
+def test_an_own_version_joins_the_wire_story(tmp_path):
+    store = Store(tmp_path / "own.db")
+    wire, own = _keep_all(store, [WIRE, OWN])
+    assert store.story_of(wire) == store.story_of(own)
+    store.close()
+
+
+STOCK = (
+    " The injured were shifted to the District Headquarters Hospital, where an emergency was declared."
+    " Police cordoned off the area and a search operation was launched to trace the attackers."
+    " The Chief Minister took notice of the incident and sought a report from the Inspector General."
+)
+
+
+def test_two_events_same_day_and_place_with_stock_sentences_stay_apart(tmp_path):
+    store = Store(tmp_path / "apart.db")
+    first, second = _keep_all(
+        store,
+        [
+            (
+                "app",
+                "Three policemen martyred in attack on Domel checkpost in Bannu",
+                "BANNU, Mar 11 (APP): Three policemen including Constable Ali Khan were martyred when "
+                "militants attacked the Domel checkpost in Bannu on Tuesday morning." + STOCK,
+                NOON,
+            ),
+            (
+                "dawn",
+                "Two traders shot dead in Bannu bazaar - Pakistan - DAWN.COM",
+                "BANNU: Two traders, Haji Gul Zaman and his nephew Sher Afzal, were shot dead by "
+                "unidentified gunmen in the Chowk Bazaar of Bannu on Tuesday evening." + STOCK,
+                NOON + timedelta(hours=6),
+            ),
+        ],
+    )
+    assert store.story_of(first) != store.story_of(second)
+    store.close()
+
+
+def test_a_loosely_related_article_does_not_chain_two_stories(tmp_path):
+    """The loose article (the launch, then a visit) joins the wire story of the launch; an
+    article on the visit alone resembles the loose one, not the launch: its own story."""
+    loose = (
+        "dawn",
+        "Naqvi launches Nadra digital identity card, visits Islamabad Safe City - DAWN.COM",
+        "Interior Minister Mohsin Naqvi launched the first dematerialised digital identity card of "
+        "Nadra at its silver jubilee ceremony on Tuesday.\n"
+        + OWN[2]
+        + "\nLater Mohsin Naqvi visited the Islamabad Safe City headquarters with Inspector "
+        "General Ali Nasir Rizvi, who briefed him on 1,900 new cameras and the Safe City control "
+        "room. Mohsin Naqvi ordered the cameras to cover every entry point of Islamabad by June.",
+        NOON + timedelta(hours=10),
+    )
+    visit = (
+        "app",
+        "Naqvi reviews Islamabad Safe City cameras with IG Rizvi",
+        "ISLAMABAD, Mar 12 (APP): Interior Minister Mohsin Naqvi, a day after launching the Nadra "
+        "digital identity card, visited the Islamabad Safe City headquarters.\nInspector General "
+        "Ali Nasir Rizvi briefed Mohsin Naqvi on 1,900 new cameras and the Safe City control room. "
+        "Mohsin Naqvi ordered the cameras to cover every entry point of Islamabad by June.",
+        NOON + timedelta(hours=20),
+    )
+    wire, joined, later = _keep_all(store := Store(tmp_path / "chain.db"), [WIRE, loose, visit])
+    assert store.story_of(wire) == store.story_of(joined) != store.story_of(later)
+    before = store.db.execute("SELECT id, story_id FROM articles ORDER BY id").fetchall()
+    flow.regroup(store)
+    assert store.db.execute("SELECT id, story_id FROM articles ORDER BY id").fetchall() == before
+    store.close()

@@ -52,7 +52,10 @@ def recluster(config_path: Path | None, db: Path | None) -> None:
 
 @click.group(cls=Group)
 def stories() -> None:
-    """Stories: the events that group articles of many outlets."""
+    """Stories: the events that group articles of many outlets.
+
+    Example: wirewatch stories evaluate ../shared/eval/stories-week
+    """
 
 
 @stories.command(cls=Command)

@@ -50,8 +50,7 @@ EVENT_MIN_KEYS = 4  # rare names in common with the story's first article...
 EVENT_KEY_SHARE = 0.15  # ...(a member sharing this share of the new article's rare-name weight)
 RARE_MIN, RARE_SHARE = 20, 0.02  # a name in more stories than both is not rare
 MAX_EVENT_CANDIDATES = 20
-EVENT_COSINE = 0.35  # and this wording similarity
-EVENT_LEADS = 0.6  # each lead's names (by weight) found in the other article
+EVENT_COSINE = 0.4  # and this wording similarity
 EVENT_HEADLINE = 0.3  # and this share of the shorter headline's content words
 
 
@@ -132,18 +131,18 @@ def _leads_agree(
     other: _Other,
     other_names: set[int],
     named: bool = False,
-    agreement: float = LEAD_AGREEMENT,
+    either: bool = False,
 ) -> bool:
     """Each lead's names (weighted by rarity) are mostly found in the other article: the same
     place and the same people, not just the same kind of news. ``named``: the leads must
-    name something (a lead without names agrees with anything)."""
+    name something (a lead without names agrees with anything). ``either``: one lead's names
+    found in the other article is enough (another outlet's lead may tell another angle)."""
     other_lead = set(names(lead_of(other.text)))
     if named and not (feats.lead and other_lead):
         return False
-    return (
-        rarity.share(other_names, feats.lead) >= agreement
-        and rarity.share(set(feats.keys), other_lead) >= agreement
-    )
+    mine = rarity.share(other_names, feats.lead) >= LEAD_AGREEMENT
+    theirs = rarity.share(set(feats.keys), other_lead) >= LEAD_AGREEMENT
+    return (mine or theirs) if either else (mine and theirs)
 
 
 def match(index: StoryIndex, article_id: int, at: datetime, feats: Features) -> tuple[str, int, float] | None:
@@ -187,13 +186,14 @@ def match(index: StoryIndex, article_id: int, at: datetime, feats: Features) -> 
         first_names = names(first.text)
         if sum(1 for k in first_names if k in feats.keys and rarity.rare(k)) < EVENT_MIN_KEYS:
             continue
-        if not _leads_agree(rarity, feats, first, set(first_names), named=True, agreement=EVENT_LEADS):
+        if not _leads_agree(rarity, feats, first, set(first_names), named=True, either=True):
             continue
+        headline = headline_words(first.title)
         numbers = headline_numbers(first.title)
         if feats.numbers and numbers and not feats.numbers & numbers:
             continue  # "nine killed" and "10 killed" are two events
         similarity = cosine(feats.words, content_words(first.title, first.text))
-        titles = overlap(feats.headline, headline_words(first.title))
+        titles = overlap(feats.headline, headline)
         if similarity >= EVENT_COSINE and titles >= EVENT_HEADLINE:
             score = (similarity + titles) / 2
             if best is None or score > best[2]:

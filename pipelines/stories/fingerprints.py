@@ -161,6 +161,7 @@ def headline_words(title: str) -> frozenset[str]:
     ):
         title = title[: tail.start()]
     words = _WORD.findall(title.lower().replace("’", "'"))
+    words = [w[:-2] if w.endswith("'s") else w for w in words]
     return frozenset(w for w in words if len(w) > 2 and w not in STOPWORDS and not w.isdigit())
 
 
