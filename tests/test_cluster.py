@@ -19,6 +19,7 @@ from pipelines.stories import fingerprints as cluster
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 from cluster_corpus import generate, relation
+from conftest import run_cli
 
 
 def story(title: str, text: str, at: datetime, url: str) -> Article:
@@ -239,3 +240,54 @@ def test_a_loosely_related_article_does_not_chain_two_stories(tmp_path):
     flow.regroup(store)
     assert store.db.execute("SELECT id, story_id FROM articles ORDER BY id").fetchall() == before
     store.close()
+
+
+def _week(folder: Path, articles: list[tuple[str, str, str, datetime]], pairs: list[dict]) -> Path:
+    folder.mkdir()
+    rows = [
+        {
+            "id": f"a{n}",
+            "source": s,
+            "url": f"https://{s}.example/{n}/",
+            "published": at.isoformat(),
+            "title": title,
+            "text": text,
+        }
+        for n, (s, title, text, at) in enumerate(articles)
+    ]
+    (folder / "articles.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (folder / "pairs.jsonl").write_text("".join(json.dumps(p) + "\n" for p in pairs))
+    return folder
+
+
+def test_stories_evaluate_prints_precision_recall_and_the_pairs(tmp_path):
+    visit = (
+        "app",
+        "Two traders shot dead in Bannu bazaar",
+        "BANNU, Mar 11 (APP): Two traders, Haji Gul Zaman and his nephew Sher Afzal, were shot dead by "
+        "unidentified gunmen in the Chowk Bazaar of Bannu on Tuesday evening." + STOCK,
+        NOON,
+    )
+    week = _week(
+        tmp_path / "week",
+        [WIRE, OWN, visit],
+        [
+            {"a": "a0", "b": "a1", "same": True, "agreed": True},
+            {"a": "a2", "b": "a1", "same": True, "agreed": True},  # judged same, never grouped: missed
+            {"a": "a2", "b": "a0", "same": True, "agreed": False},  # split: left out
+        ],
+    )
+    result = run_cli("stories", "evaluate", str(week), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert (report["articles"], report["stories"], report["judged_same"]) == (3, 2, 2)
+    assert (report["true_pairs"], report["precision"], report["recall"]) == (1, 1.0, 0.5)
+    assert [(p["a"], p["b"]) for p in report["missed_pairs"]] == [("a2", "a1")]
+    assert report["false_pairs"] == []
+    text = run_cli("stories", "evaluate", str(week), "--shuffle", "3")
+    assert text.returncode == 0 and "recall     0.500" in text.stdout
+    assert "dawn: Nadra launches Pakistan's first dematerialised ID card" in text.stdout
+
+    (week / "pairs.jsonl").write_text('{"a": "a0", "b": "nope"}\n')
+    bad = run_cli("stories", "evaluate", str(week))
+    assert bad.returncode == 2 and "pairs.jsonl:1: a and b must be two article ids" in bad.stderr
