@@ -84,6 +84,7 @@ class Regrouped:
 
     def count(self, decision: Decision) -> None:
         self.articles += 1
+        self.stories -= decision.merged
         if decision.new:
             self.stories += 1
         elif decision.how == "duplicate":

@@ -242,6 +242,41 @@ def test_a_loosely_related_article_does_not_chain_two_stories(tmp_path):
     store.close()
 
 
+def test_a_later_article_that_shows_two_stories_are_one_merges_them(tmp_path):
+    """Two versions whose headlines share nothing start two stories; a third that tells the
+    event as both do shows they are one: the stories merge, whatever came first."""
+    launch = ("app", "Nadra launches dematerialised digital identity card", WIRE[2], NOON)
+    unveil = (
+        "dawn",
+        "Naqvi unveils phone ID for citizens at silver jubilee - Pakistan - DAWN.COM",
+        OWN[2],
+        NOON + timedelta(hours=2),
+    )
+    both = (
+        "thenews",
+        "Naqvi launches Nadra digital identity card at silver jubilee",
+        "Citizens can now keep their national identity card on their mobile phones, Interior Minister "
+        "Mohsin Naqvi said on Tuesday as Nadra launched a dematerialised digital identity card at its "
+        "silver jubilee.\nNadra Chairman Lt Gen Muhammad Munir Afsar told the ceremony that the Pak ID "
+        "application would hold the card. Mohsin Naqvi said the National Database and Registration "
+        "Authority now served 190 million citizens. Talal Chaudhry and Khurram Agha were present.",
+        NOON + timedelta(hours=4),
+    )
+    store = Store(tmp_path / "merge.db")
+    first, second = _keep_all(store, [launch, unveil])
+    assert store.story_of(first) != store.story_of(second)
+    (third,) = _keep_all(store, [both])
+    assert store.story_of(first) == store.story_of(second) == store.story_of(third)
+    stories = store.db.execute("SELECT id, first_article_id, outlets, article_count FROM stories").fetchall()
+    assert stories == [(store.story_of(first), first, '["app", "dawn", "thenews"]', 3)]
+    assert store.db.execute("SELECT stories FROM story_names WHERE key = 0").fetchone() == (1,)
+    assert store.db.execute("SELECT max(stories) FROM story_names WHERE key != 0").fetchone() == (1,)
+    before = store.db.execute("SELECT * FROM stories").fetchall()
+    flow.regroup(store)
+    assert store.db.execute("SELECT * FROM stories").fetchall() == before
+    store.close()
+
+
 def _week(folder: Path, articles: list[tuple[str, str, str, datetime]], pairs: list[dict]) -> Path:
     folder.mkdir()
     rows = [

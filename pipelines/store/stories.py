@@ -115,6 +115,38 @@ class Stories(Connection):
             [first, last, json.dumps(sources), story_id],
         )
 
+    def merge_stories(self, story_id: int, other_id: int) -> None:
+        """Move every article of story ``other_id`` into ``story_id`` and forget the other story:
+        its outlets, time span and count join, and each name shared by both counts once."""
+        db = self.db
+        row = db.execute(
+            "SELECT first_published, last_published, outlets, article_count FROM stories WHERE id = ?",
+            [other_id],
+        ).fetchone()
+        first, last, outlets, count = db.execute(
+            "SELECT first_published, last_published, outlets, article_count FROM stories WHERE id = ?",
+            [story_id],
+        ).fetchone()
+        sources = json.loads(outlets)
+        sources += [s for s in json.loads(row[2]) if s not in sources]
+        first = min(x for x in (first, row[0]) if x) if first or row[0] else None
+        last = max(x for x in (last, row[1]) if x) if last or row[1] else None
+        db.execute(
+            "UPDATE stories SET first_published = ?, last_published = ?, outlets = ?, article_count = ? "
+            "WHERE id = ?",
+            [first, last, json.dumps(sources), count + row[3], story_id],
+        )
+        db.execute("UPDATE articles SET story_id = ? WHERE story_id = ?", [story_id, other_id])
+        db.execute(  # names in both stories: one story fewer has them
+            "UPDATE story_names SET stories = stories - 1 WHERE key IN (SELECT key FROM story_links "
+            "WHERE story_id = ? AND key IN (SELECT key FROM story_links WHERE story_id = ?))",
+            [other_id, story_id],
+        )
+        db.execute("UPDATE story_names SET stories = stories - 1 WHERE key = 0")
+        db.execute("UPDATE OR IGNORE story_links SET story_id = ? WHERE story_id = ?", [story_id, other_id])
+        db.execute("DELETE FROM story_links WHERE story_id = ?", [other_id])
+        db.execute("DELETE FROM stories WHERE id = ?", [other_id])
+
     def index_article(
         self, article_id: int, story_id: int, day: int, bands: Iterable[int], names: Iterable[int]
     ) -> None:

@@ -73,6 +73,8 @@ class StoryIndex(Protocol):
 
     def join_story(self, story_id: int, source: str, published: str | None) -> None: ...
 
+    def merge_stories(self, story_id: int, other_id: int) -> None: ...
+
     def index_article(
         self, article_id: int, story_id: int, day: int, bands: Iterable[int], names: Iterable[int]
     ) -> None: ...
@@ -85,6 +87,15 @@ class Decision:
     how: str  # "new" | "duplicate" | "event"
     matched: int | None = None  # the article it was matched with
     score: float = 0.0
+    merged: int = 0  # other stories found to be this one and merged into it
+
+
+@dataclass(frozen=True)
+class Match:
+    how: str  # "duplicate" | "event"
+    article_id: int  # the earlier article matched
+    score: float
+    also: tuple[int, ...] = ()  # first articles of other stories of the same event
 
 
 @dataclass(frozen=True)
@@ -145,8 +156,9 @@ def _leads_agree(
     return (mine or theirs) if either else (mine and theirs)
 
 
-def match(index: StoryIndex, article_id: int, at: datetime, feats: Features) -> tuple[str, int, float] | None:
-    """The best earlier article this one belongs with: (how, article id, score), or None."""
+def match(index: StoryIndex, article_id: int, at: datetime, feats: Features) -> Match | None:
+    """The best earlier article this one belongs with, or None; with the first articles of
+    other stories it also reports the event of (so they are one story)."""
     day = day_of(at)
     rarity = Rarity(index, list(feats.keys))
 
@@ -164,7 +176,7 @@ def match(index: StoryIndex, article_id: int, at: datetime, feats: Features) -> 
         if _leads_agree(rarity, feats, other, set(names(other.text))):
             best = ("duplicate", other.id, share)
     if best:
-        return best
+        return Match(*best)
 
     # 2. the same event: candidates are found through any member sharing rare names, but
     # judged against the story's own first article, so one loosely related member does not
@@ -180,6 +192,7 @@ def match(index: StoryIndex, article_id: int, at: datetime, feats: Features) -> 
         if len(keys) >= EVENT_MIN_KEYS
     )
     top = [i for negative, i in scored[:MAX_EVENT_CANDIDATES] if -negative >= EVENT_KEY_SHARE]
+    events: list[tuple[float, _Other]] = []
     for first in (_Other(*row) for row in index.first_articles(top)):
         if abs(at - first.at) > EVENT_WINDOW:
             continue
@@ -195,10 +208,16 @@ def match(index: StoryIndex, article_id: int, at: datetime, feats: Features) -> 
         similarity = cosine(feats.words, content_words(first.title, first.text))
         titles = overlap(feats.headline, headline)
         if similarity >= EVENT_COSINE and titles >= EVENT_HEADLINE:
-            score = (similarity + titles) / 2
-            if best is None or score > best[2]:
-                best = ("event", first.id, score)
-    return best
+            events.append(((similarity + titles) / 2, first))
+    if not events:
+        return None
+    score, chosen = max(events, key=lambda e: (e[0], -e[1].id))
+    # Stories whose first articles are within the window of each other and both report this
+    # article's event are one story that arrived in two parts.
+    also = tuple(
+        first.id for _, first in events if first is not chosen and abs(first.at - chosen.at) <= EVENT_WINDOW
+    )
+    return Match("event", chosen.id, score, also)
 
 
 def assign(
@@ -219,11 +238,18 @@ def assign(
     if found is None:
         decision = Decision(index.start_story(article_id, source, title, stamp), True, "new")
     else:
-        how, other_id, score = found
-        story_id = index.story_of(other_id)
-        if story_id is None:
-            raise RuntimeError(f"article {other_id} matched but has no story")
+        stories = sorted({_story(index, i) for i in (found.article_id, *found.also)})
+        story_id = stories[0]  # the oldest keeps its id, first article and title
+        for other in stories[1:]:
+            index.merge_stories(story_id, other)
         index.join_story(story_id, source, stamp)
-        decision = Decision(story_id, False, how, other_id, score)
+        decision = Decision(story_id, False, found.how, found.article_id, found.score, len(stories) - 1)
     index.index_article(article_id, decision.story_id, day_of(at), feats.bands, feats.keys)
     return decision
+
+
+def _story(index: StoryIndex, article_id: int) -> int:
+    story_id = index.story_of(article_id)
+    if story_id is None:
+        raise RuntimeError(f"article {article_id} matched but has no story")
+    return story_id
