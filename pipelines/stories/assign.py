@@ -5,14 +5,18 @@ Two tests, in this order, against articles stored before this one:
 1. **Near-duplicate** (a reprint of wire copy, word for word or lightly edited): candidates
    share an LSH band of the MinHash signature (an index lookup); each is then checked
    exactly: the shingles both share cover at least ``DUP_CONTAINMENT`` of the shorter text.
-2. **Same event** (another outlet's own version): published within ``EVENT_WINDOW`` of each
-   other, sharing rare names (capitalised words: places, people, bodies; rarity measured
-   among the stories so far) and similar in wording. Both must hold, so two attacks on the
-   same day, alike in words but elsewhere and on other people, stay two stories.
+2. **Same event** (another outlet's own version): candidates share rare names (capitalised
+   words: places, people, bodies; rarity measured among the stories so far) with any member
+   of a story, but the article is judged against the story's first article (its own event),
+   so a loosely related member does not chain a second event in: published within
+   ``EVENT_WINDOW`` of it, sharing rare names, one lead's names found in the other article,
+   headlines sharing words and no other count, and similar wording. All must hold, so two
+   attacks on the same day, alike in words but elsewhere and on other people, stay two.
 
-The article joins the story of the best match, or starts a story. A decision depends only
-on articles stored before (lower ids), so regrouping (every article again, in id order)
-arrives at the same grouping as incremental assignment did. The index lives in storage;
+The article joins the story of the best match, or starts a story; when it reports the event
+of two stories, they are merged. A decision depends only on articles stored before (lower
+ids), so regrouping (every article again, in id order) arrives at the same grouping as
+incremental assignment did. The index lives in storage;
 this module reads and writes it only through the `StoryIndex` methods.
 """
 
