@@ -2,6 +2,7 @@
 
 A regrouping that was interrupted leaves new articles waiting (ungrouped, alerts not yet
 queued) until it is finished; `wirewatch run` finishes it when nobody else is at it.
+`group_week` groups a labelled week in a database of its own (`wirewatch stories evaluate`).
 """
 
 from __future__ import annotations
