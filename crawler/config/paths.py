@@ -15,3 +15,4 @@ def bundled(name: str) -> Path:
     """
     inside = _PACKAGE / "_bundled" / name
     return inside if inside.is_dir() else _PACKAGE.parent / name
+

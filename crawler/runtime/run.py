@@ -26,6 +26,7 @@ from pipelines.watch.watchlist import Watchlist
 logger = logging.getLogger(__name__)
 
 
+
 @dataclass
 class SourceResult:
     source: str
