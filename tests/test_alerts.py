@@ -107,7 +107,7 @@ def test_run_sends_one_email_per_core_story_and_recipient(site, workspace, smtp,
         rich = message.get_body(("html",)).get_content()
         assert "Why it was flagged:" in plain and "Link: http://127.0.0.1:" in plain
         assert "PKT" in plain  # the analyst's time zone
-        assert "<mark>" in rich and '<a href="http://127.0.0.1:' in rich
+        assert "<mark style=" in rich and '<a href="http://127.0.0.1:' in rich
         article = int(plain.split("wirewatch explain ", 1)[1].split()[0])  # the id, and how to label it
         assert f"wirewatch label {article} not" in plain and f"wirewatch label {article} core" in plain
         assert f"<code>wirewatch label {article} not</code>" in rich

@@ -20,6 +20,43 @@ from pipelines.alerts.policy import AlertPolicy
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 MAX_SUBJECT = 180
 
+# Inline styles (mail clients drop <style> blocks and scripts): one narrow column, system fonts.
+_CSS = {
+    "page": "margin:0;padding:0;background:#f3f4f7",
+    "column": "max-width:640px;margin:0 auto;padding:20px 16px;font-family:-apple-system,'Segoe UI',"
+    "Helvetica,Arial,sans-serif;color:#1d2433;font-size:15px;line-height:1.5",
+    "card": "background:#ffffff;border:1px solid #e1e5ec;border-radius:8px;padding:16px 18px;margin:0 0 14px",
+    "badge": "display:inline-block;padding:2px 8px;border-radius:10px;font-size:12px;font-weight:600;"
+    "letter-spacing:.03em;color:#ffffff;text-transform:uppercase",
+    "headline": "display:block;margin:8px 0 4px;font-size:19px;line-height:1.3;font-weight:700;"
+    "color:#1d4ed8;text-decoration:none",
+    "meta": "color:#5b6577;font-size:13px;margin:0 0 10px",
+    "quote": "margin:8px 0;padding:6px 12px;border-left:3px solid #d0d5dd;color:#39424e",
+    "mark": "background:#fff1a8;color:inherit;padding:0 1px",
+    "why": "margin:10px 0 0;padding:8px 12px;background:#f6f7f9;border-radius:6px;font-size:13px;"
+    "color:#39424e",
+    "foot": "margin:10px 0 0;font-size:12px;color:#5b6577",
+    "section": "margin:22px 0 10px;font-size:14px;font-weight:700;color:#5b6577;text-transform:uppercase;"
+    "letter-spacing:.05em",
+}
+_TIER_COLOURS = {"core": "#b42318", "mention": "#3d5a80"}
+_TYPE_COLOURS = {"incident": "#9a3412", "measures": "#1f6f5c"}
+
+
+def _badges(tier: str | None, kind: str | None) -> str:
+    out = []
+    for word, colour in ((tier, _TIER_COLOURS.get(tier or "")), (kind, _TYPE_COLOURS.get(kind or ""))):
+        if word:
+            style = f"{_CSS['badge']};background:{colour or '#5b6577'}"
+            out.append(f'<span style="{style}">{html.escape(word)}</span>')
+    return " ".join(out)
+
+
+def _headline(title: str, url: str) -> str:
+    if url.startswith(("http://", "https://")):
+        return f'<a href="{html.escape(url, quote=True)}" style="{_CSS["headline"]}">{html.escape(title)}</a>'
+    return f'<span style="{_CSS["headline"]};color:#1d2433">{html.escape(title)}</span>'
+
 
 def clean_header(value: str, limit: int = MAX_SUBJECT) -> str:
     text = " ".join(_CONTROL.sub(" ", value or "").split())
@@ -52,7 +89,7 @@ def highlight_html(sentence: str, pattern: re.Pattern[str] | None) -> str:
     out, pos = [], 0
     for match in pattern.finditer(sentence):
         out.append(html.escape(sentence[pos : match.start()]))
-        out.append(f"<mark>{html.escape(match[0])}</mark>")
+        out.append(f'<mark style="{_CSS["mark"]}">{html.escape(match[0])}</mark>')
         pos = match.end()
     out.append(html.escape(sentence[pos:]))
     return "".join(out)
@@ -87,9 +124,10 @@ def label_commands(article_id: int) -> list[str]:
     return [f"wirewatch label {article_id} not", f"wirewatch label {article_id} core"]
 
 
-def _label_html(article_id: int) -> str:
+def _label_html(article_id: int, story_id: Any = None) -> str:
     commands = " &nbsp; ".join(f"<code>{html.escape(c)}</code>" for c in label_commands(article_id))
-    return f"Article {article_id}. Label it: {commands}"
+    story = f"story {html.escape(str(story_id))} · " if story_id else ""
+    return f'<p style="{_CSS["foot"]}">{story}article {article_id} · label it: {commands}</p>'
 
 
 def _message(
@@ -103,11 +141,18 @@ def _message(
     msg["Message-ID"] = message_id
     msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(text)
-    msg.add_alternative(f"<!DOCTYPE html><html><body>{body}</body></html>", subtype="html")
+    msg.add_alternative(
+        '<!DOCTYPE html><html><head><meta charset="utf-8"><meta name="viewport" '
+        f'content="width=device-width"></head><body style="{_CSS["page"]}"><div style="{_CSS["column"]}">'
+        f"{body}</div></body></html>",
+        subtype="html",
+    )
     return msg
 
 
-def compose_alert(row: dict[str, Any], policy: AlertPolicy, source_title: str) -> EmailMessage:
+def compose_alert(
+    row: dict[str, Any], policy: AlertPolicy, source_title: str, titles: dict[str, str] | None = None
+) -> EmailMessage:
     """One core alert: headline, source, time, excerpt with the matched terms, why, link."""
     reasons = [r for r in _reasons(row) if r.get("score", 0) > 0]
     pattern = _terms_pattern(reasons)
@@ -136,17 +181,25 @@ def compose_alert(row: dict[str, Any], policy: AlertPolicy, source_title: str) -
             *(f"  {command}" for command in label_commands(row["article_id"])),
         ]
     )
+    carried = [(titles or {}).get(o, o) for o in json.loads(row.get("outlets") or "[]") if o != row["source"]]
+    why = "<br>".join(html.escape(line) for line in _why(reasons))
     body = "".join(
         [
-            f"<h2>{html.escape(title)}</h2>",
-            f"<p>{html.escape(source_title)}, {html.escape(when)}<br>",
-            f"Watchlist <b>{html.escape(row['watchlist'])}</b>: {html.escape(tier + kind)}, score "
-            f"{html.escape(str(row.get('score')))}</p>",
-            *(f"<blockquote>{highlight_html(s, pattern)}</blockquote>" for s in excerpt),
-            "<p>Why it was flagged:</p><ul>",
-            *(f"<li>{html.escape(line)}</li>" for line in _why(reasons)),
-            f"</ul><p>Link: {_link_html(row['url'])}</p>",
-            f"<p>{_label_html(row['article_id'])}</p>",
+            f'<div style="{_CSS["card"]}">',
+            _badges((row.get("tier") or "core").lower(), row.get("type")),
+            _headline(title, row["url"]),
+            f'<p style="{_CSS["meta"]}">{html.escape(when)} · {html.escape(source_title)}'
+            + (f" · also carried by {html.escape(', '.join(carried))}" if carried else "")
+            + f" · watchlist {html.escape(row['watchlist'])}, score {html.escape(str(row.get('score')))}</p>",
+            *(
+                f'<blockquote style="{_CSS["quote"]}">{highlight_html(s, pattern)}</blockquote>'
+                for s in excerpt
+            ),
+            f'<div style="{_CSS["why"]}"><b>Why it was flagged</b><br>{why}</div>',
+            _label_html(row["article_id"], row.get("story_id")),
+            f'<p style="{_CSS["foot"]}">{_link_html(row["url"])} · '
+            f"<code>wirewatch explain {row['article_id']}</code></p>",
+            "</div>",
         ]
     )
     subject = f"[wirewatch] {row['watchlist']} {tier}: {title}"
@@ -169,7 +222,8 @@ def compose_digest(
     copy in full, the outlets of the other copies as "also reported by". Copies of a story
     that already had a core alert are listed under it the same way."""
     stories = _by_story(digest["items"])
-    lines, parts = [], []
+    lines: list[str] = []
+    parts: list[tuple[tuple[str, str], str]] = []
     for i, group in enumerate(stories, 1):
         alerted = group[0].get("alerted_source")
         lead = group[0]
@@ -192,23 +246,40 @@ def compose_digest(
             lines += [f"   also reported by: {also}", *(f"     {c['url']}" for c in copies)]
         lines.append("")
         parts.append(
-            f"<li><b>{html.escape(title)}</b><br>{html.escape(about)} "
-            f"({html.escape(lead['watchlist'])}, {html.escape(str(lead.get('tier')))})"
-            + "".join(f"<blockquote>{highlight_html(s, pattern)}</blockquote>" for s in excerpt)
-            + ("" if alerted else _link_html(lead["url"]))
-            + f"<br>{_label_html(lead['article_id'])}"
-            + (
-                f"<br>also reported by: {html.escape(also)}<ul>"
-                + "".join(f"<li>{_link_html(c['url'])}</li>" for c in copies)
-                + "</ul>"
-                if copies
-                else ""
+            (
+                (lead.get("tier") or "mention", lead.get("type") or ""),
+                f'<div style="{_CSS["card"]}">'
+                + _badges(lead.get("tier"), lead.get("type"))
+                + _headline(title, "" if alerted else lead["url"])
+                + f'<p style="{_CSS["meta"]}">{html.escape(about)} · '
+                + f"watchlist {html.escape(lead['watchlist'])}</p>"
+                + "".join(
+                    f'<blockquote style="{_CSS["quote"]}">{highlight_html(s, pattern)}</blockquote>'
+                    for s in excerpt
+                )
+                + (
+                    f'<p style="{_CSS["meta"]}">also reported by {html.escape(also)}: '
+                    + ", ".join(_link_html(c["url"]) for c in copies)
+                    + "</p>"
+                    if copies
+                    else ""
+                )
+                + _label_html(lead["article_id"], lead.get("story_id"))
+                + "</div>",
             )
-            + "</li>"
         )
     count = f"{len(stories)} flagged {'story' if len(stories) == 1 else 'stories'}"
     text = "\n".join([f"wirewatch digest: {count}", "", *lines])
-    body = f"<h2>wirewatch digest: {count}</h2><ol>{''.join(parts)}</ol>"
+    sections = []
+    for tier in ("core", "mention"):
+        for kind in ("incident", "measures", ""):
+            cards = [card for (t, k), card in parts if t == tier and k == kind]
+            if cards:
+                heading = f"{tier}, {kind or 'other'} ({len(cards)})"
+                sections.append(f'<p style="{_CSS["section"]}">{html.escape(heading)}</p>{"".join(cards)}')
+    sections += [card for (t, _), card in parts if t not in ("core", "mention")]
+    body = f'<h1 style="font-size:20px;margin:0 0 4px">wirewatch digest: {count}</h1>{"".join(sections)}'
+
     return _message(
         policy, digest["recipient"], digest["message_id"], f"[wirewatch] digest: {count}", text, body
     )

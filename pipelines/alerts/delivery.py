@@ -178,7 +178,9 @@ def deliver(
             if not store.claim(table, row["id"], outbox.me()):
                 continue
             if table == "alerts":
-                message = compose_alert(row, policy, source_titles.get(row["source"], row["source"]))
+                message = compose_alert(
+                    row, policy, source_titles.get(row["source"], row["source"]), source_titles
+                )
             else:
                 message = compose_digest(row, policy, source_titles)
             try:

@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 STALE_CLAIM = timedelta(minutes=15)  # a sender that held a claim this long has died
 
 
-
 def queue(
     store: Store,
     article_id: int,

@@ -69,9 +69,9 @@ class Outbox(Connection):
     def due_alerts(self, limit: int = 500) -> list[dict[str, Any]]:
         """Core alerts due now, with what their email shows."""
         return self.rows(
-            "SELECT al.*, a.title, a.url, a.source, a.published_at, a.text, f.tier, f.type, "
-            "f.score, f.reasons "
-            "FROM alerts al JOIN articles a ON a.id = al.article_id "
+            "SELECT al.*, a.title, a.url, a.source, a.published_at, a.text, a.story_id, s.outlets, f.tier, "
+            "f.type, f.score, f.reasons "
+            "FROM alerts al JOIN articles a ON a.id = al.article_id LEFT JOIN stories s ON s.id = a.story_id "
             "LEFT JOIN flags f ON f.article_id = al.article_id AND f.watchlist = al.watchlist "
             "WHERE al.kind = 'core' AND al.status = 'pending' AND al.next_attempt_at <= ? "
             "ORDER BY al.next_attempt_at, al.id LIMIT ?",
