@@ -162,7 +162,7 @@ def test_relative_paths_follow_the_file_that_sets_them(tmp_path: Path):
         ),
         (
             "[alerts]\nroutes = [{ watchlist = 'w', to = ['a@b.org'], tiers = ['loud'] }]\n",
-            "alerts.routes[0].tiers[0]: expected core or mention, got 'loud'",
+            "alerts.routes[0].tiers[0]: expected core, mention or report, got 'loud'",
         ),
         (
             "[alerts]\nroutes = [{ watchlist = 'w', to = ['a@b.org'], cc = [] }]\n",

@@ -111,3 +111,9 @@ def test_schedule_command_prints_jobs_and_next_runs_without_running(site, worksp
     assert "crawl demo\n  schedule: 0 8 * * 1-5" in result.stdout
     assert result.stdout.count("  next: ") == 2 and "08:00:00 PKT" in result.stdout
     assert not site.log and not workspace.db.exists()
+
+
+def test_the_weekly_brief_is_a_job_of_its_own(workspace):
+    workspace.config.write_text(workspace.config.read_text() + '[schedule]\nreport = "0 8 * * 1"\n')
+    jobs, _ = plan_jobs(load_config(workspace.config), [source("a")])  # type: ignore[arg-type]
+    assert jobs[-1].command == ("report", "--send") and jobs[-1].spec.text == "0 8 * * 1"

@@ -6,16 +6,20 @@ import sys
 from contextlib import closing
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 
-from crawler.cli.common import common_options, open_reader
+from crawler.cli.alerts import send_alerts
+from crawler.cli.common import common_options, open_reader, open_writer
 from crawler.cli.errors import Command
 from crawler.config.seeds import load_sources
-from crawler.config.wirewatch import load_config
+from crawler.config.wirewatch import Config, load_config
+from crawler.runtime.exits import EXIT_OK, EXIT_SOURCES_FAILED
+from pipelines.alerts import outbox
 from pipelines.core.validation import parse_duration
 from pipelines.report import Period, build
-from pipelines.watch.entities import load_gazetteer
+from pipelines.watch.entities import Gazetteer, load_gazetteer
 
 
 def _day(value: str, option: str) -> datetime:
@@ -40,6 +44,11 @@ def _day(value: str, option: str) -> datetime:
 @click.option(
     "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here ('-': standard output)."
 )
+@click.option(
+    "--send",
+    is_flag=True,
+    help="Mail it to the routes whose tiers list 'report' (once per period), instead of writing a file.",
+)
 def report(
     config_path: Path | None,
     db: Path | None,
@@ -48,15 +57,22 @@ def report(
     end: str | None,
     watchlist: str | None,
     out: Path | None,
-) -> None:
+    send: bool,
+) -> int | None:
     """Write the brief of a period: core and mention stories per day by type, by place and
     outlet (charts), against the previous period, every core story with its outlets and the
     sentences that flagged it, and the sources' health. One HTML file that opens offline.
+
+    --send mails it instead (by default the seven whole days before today), charts as inline
+    images, through the alerts outbox (once per recipient and period, retried; .eml files when
+    no SMTP server is configured); the daemon does this on `[schedule] report`.
 
     Example: wirewatch report --from 2026-11-23 --to 2026-11-29 --out brief.html
     """
     config = load_config(config_path, db)
     zone = config.alerts.zone
+    if send and not (start or end):  # whole days, so a second send the same day sends nothing new
+        end = (datetime.now(zone) - timedelta(days=1)).strftime("%Y-%m-%d")
     if start or end:
         last = _day(end, "--to") if end else datetime.now(zone).replace(tzinfo=None)
         first = _day(start, "--from") if start else last - timedelta(days=6)
@@ -74,11 +90,38 @@ def report(
         now = datetime.now(UTC)
         period = Period(now - span, now)
     titles = {s.id: s.title for s in load_sources(config.source_paths)}
+    gazetteer = load_gazetteer(config.gazetteer)
+    if send:
+        return _send(config, period, zone, gazetteer, titles)
     with closing(open_reader(config)) as store:
-        page = build(store, period, zone, watchlist, load_gazetteer(config.gazetteer), titles)
+        page = build(store, period, zone, watchlist, gazetteer, titles)
     if out is not None and str(out) == "-":
         sys.stdout.write(page)
-        return
+        return None
     target = out or Path(f"wirewatch-brief-{period.start.astimezone(zone):%Y-%m-%d}.html")
     target.write_text(page, encoding="utf-8")
     click.echo(f"brief written to {target}", err=True)
+    return None
+
+
+def _send(
+    config: Config, period: Period, zone: ZoneInfo, gazetteer: Gazetteer, titles: dict[str, str]
+) -> int:
+    """Queue the brief for the routes that want it and deliver what is due."""
+    if not any("report" in route.tiers for route in config.alerts.routes):
+        raise click.ClickException(
+            'no route lists the "report" tier in [alerts] routes: nobody to send it to'
+        )
+    with closing(open_writer(config)) as store:
+        queued, again = outbox.queue_reports(
+            store,
+            config.alerts,
+            period.start,
+            period.end,
+            lambda watchlist: build(store, period, zone, watchlist, gazetteer, titles),
+        )
+    if again:
+        click.echo(f"brief: {again} recipient(s) already had this period's brief queued", err=True)
+    click.echo(f"brief: queued for {queued} recipient(s)", err=True)
+    result = send_alerts(config)
+    return EXIT_SOURCES_FAILED if result.failed or result.retrying else EXIT_OK

@@ -103,6 +103,7 @@ class ScheduleSettings(Model):
     run_timeout: PositiveDuration  # a crawl still running after this is stopped and recorded as timeout
     misfire_grace: PositiveDuration  # a run that could not start on time may still start this late
     digest: Annotated[ScheduleSpec | None, BeforeValidator(empty_is_none)]  # the alerts digest
+    report: Annotated[ScheduleSpec | None, BeforeValidator(empty_is_none)] = None  # the brief by mail
 
 
 class Log(Model):

@@ -51,6 +51,8 @@ def plan_jobs(config: Config, sources: list[Source]) -> tuple[list[Job], list[st
     jobs = [Job(f"crawl {text}", specs[text], sources=tuple(ids)) for text, ids in groups.items()]
     if schedule.digest is not None:
         jobs.append(Job("alerts digest", schedule.digest, command=("alerts", "digest")))
+    if schedule.report is not None:
+        jobs.append(Job("weekly brief", schedule.report, command=("report", "--send")))
     return jobs, notes
 
 

@@ -7,12 +7,13 @@ text as well as linked, and only http(s) links are linked.
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import re
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, make_msgid
 from typing import Any
 
 from pipelines.alerts.policy import AlertPolicy
@@ -287,3 +288,38 @@ def compose_digest(
 
 def _reasons(row: dict[str, Any]) -> list[dict[str, Any]]:
     return json.loads(row.get("reasons") or "[]")
+
+
+_DATA_PNG = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
+
+
+def compose_report(row: dict[str, Any], policy: AlertPolicy) -> EmailMessage:
+    """The brief as an email: its page as the HTML part, each chart an inline image (mail
+    clients show those, not data URIs), and a plain-text part saying where to read it."""
+    charts: list[tuple[str, bytes]] = []
+
+    def inline(match: re.Match[str]) -> str:
+        cid = make_msgid("chart", policy.sender_domain)
+        charts.append((cid, base64.b64decode(match[1])))
+        return f'src="cid:{cid[1:-1]}"'
+
+    page = _DATA_PNG.sub(inline, row["page"])
+    start, end = (_local(row[k], policy) for k in ("period_start", "period_end"))
+    msg = EmailMessage()
+    msg["Subject"] = clean_header(f"[wirewatch] brief, {row['watchlist']}: {start} to {end}")
+    msg["From"] = policy.sender
+    msg["To"] = row["recipient"]
+    msg["Date"] = format_datetime(datetime.now().astimezone())
+    msg["Message-ID"] = row["message_id"]
+    msg["Auto-Submitted"] = "auto-generated"
+    msg.set_content(
+        f"The wirewatch brief of {row['watchlist']} from {start} to {end} is the HTML part of this email,\n"
+        "with its charts. `wirewatch report` writes the same page to a file.\n"
+    )
+    msg.add_alternative(page, subtype="html")
+    rich = msg.get_body(("html",))
+    if rich is None:
+        raise RuntimeError("the brief's HTML part is missing")
+    for cid, png in charts:
+        rich.add_related(png, "image", "png", cid=cid)
+    return msg

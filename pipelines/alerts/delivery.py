@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from pipelines.alerts import outbox
-from pipelines.alerts.compose import compose_alert, compose_digest
+from pipelines.alerts.compose import compose_alert, compose_digest, compose_report
 
 if TYPE_CHECKING:
     from pipelines.store import Store
@@ -173,6 +173,7 @@ def deliver(
     outbox.release_stale_claims(store)
     jobs = [("alerts", row) for row in store.due_alerts()]
     jobs += [("digests", row) for row in store.due_digests()]
+    jobs += [("reports", row) for row in store.due_reports()]
     try:
         for table, row in jobs:
             if not store.claim(table, row["id"], outbox.me()):
@@ -181,8 +182,10 @@ def deliver(
                 message = compose_alert(
                     row, policy, source_titles.get(row["source"], row["source"]), source_titles
                 )
-            else:
+            elif table == "digests":
                 message = compose_digest(row, policy, source_titles)
+            else:
+                message = compose_report(row, policy)
             try:
                 transport.send(message, row["recipient"])
             except DeliveryError as exc:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import make_msgid
 from typing import TYPE_CHECKING
 
 from pipelines.alerts.policy import AlertPolicy, backoff, plan
+from pipelines.core.dates import iso_utc
 from pipelines.core.records import Verdict
 
 if TYPE_CHECKING:
@@ -49,6 +51,29 @@ def open_digests(store: Store, policy: AlertPolicy) -> int:
     for recipient in recipients:
         store.open_digest(recipient, make_msgid("digest", policy.sender_domain))
     return len(recipients)
+
+
+def queue_reports(
+    store: Store, policy: AlertPolicy, start: datetime, end: datetime, page: Callable[[str], str]
+) -> tuple[int, int]:
+    """Queue the brief of [start, end) for every recipient of a route whose tiers list
+    "report", once per recipient, watchlist and period; ``page(watchlist)`` makes the brief.
+    Returns (queued, queued before)."""
+    pages: dict[str, str] = {}
+    queued = again = 0
+    for route in policy.routes:
+        if "report" not in route.tiers:
+            continue
+        brief = pages.setdefault(route.watchlist, page(route.watchlist))
+        for recipient in route.to:
+            message_id = make_msgid("brief", policy.sender_domain)
+            if store.queue_report(
+                recipient, route.watchlist, iso_utc(start), iso_utc(end), brief, message_id
+            ):
+                queued += 1
+            else:
+                again += 1
+    return queued, again
 
 
 def me() -> str:

@@ -51,7 +51,7 @@ def _clock_range(value: object) -> object:
 
 
 Address = Annotated[StrictStr, AfterValidator(_address)]
-Tier = Literal["core", "mention"]
+Tier = Literal["core", "mention", "report"]  # report: the weekly brief (`wirewatch report --send`)
 
 
 class Route(Model):

@@ -15,7 +15,7 @@ from typing import Any
 from pipelines.core.dates import iso_utc
 from pipelines.store.connection import Connection, now_iso
 
-MESSAGES = ("alerts", "digests")
+MESSAGES = ("alerts", "digests", "reports")
 
 
 def _table(name: str) -> str:
@@ -126,6 +126,24 @@ class Outbox(Connection):
                 [digest["id"]],
             )
         return digests
+
+    def queue_report(
+        self, recipient: str, watchlist: str, start: str, end: str, page: str, message_id: str
+    ) -> bool:
+        """Queue a brief for a recipient; False when that period's brief was queued already."""
+        stamp = now_iso()
+        with self.write() as db:
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO reports (recipient, watchlist, period_start, period_end, page, "
+                "message_id, status, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+                [recipient, watchlist, start, end, page, message_id, stamp, stamp],
+            )
+        return cursor.rowcount == 1
+
+    def due_reports(self) -> list[dict[str, Any]]:
+        return self.rows(
+            "SELECT * FROM reports WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id", [now_iso()]
+        )
 
     def claim(self, table: str, row_id: int, claimer: str) -> bool:
         """Take a message for sending; False when another sender has it (or it is no longer due)."""

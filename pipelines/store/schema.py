@@ -309,3 +309,31 @@ def _labels(db: sqlite_utils.Database) -> None:
         CREATE INDEX labels_labelled_at ON labels(labelled_at);
         """
     )
+
+
+@MIGRATIONS(name="0009_reports")
+def _reports(db: sqlite_utils.Database) -> None:
+    """Briefs by mail: one per recipient and period, kept whole so a retry sends the same page."""
+    db.executescript(
+        """
+        CREATE TABLE reports (
+            id INTEGER PRIMARY KEY,
+            recipient TEXT NOT NULL,
+            watchlist TEXT NOT NULL,
+            period_start TEXT NOT NULL,
+            period_end TEXT NOT NULL,
+            page TEXT NOT NULL,                 -- the brief's HTML, charts included
+            message_id TEXT NOT NULL UNIQUE,
+            status TEXT NOT NULL,               -- pending | sending | sent | failed
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            next_attempt_at TEXT NOT NULL,
+            sent_at TEXT,
+            created_at TEXT NOT NULL,
+            claimed_at TEXT,
+            claimed_by TEXT,
+            UNIQUE (recipient, watchlist, period_start, period_end)
+        );
+        CREATE INDEX reports_due ON reports(status, next_attempt_at);
+        """
+    )
