@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import email
 import os
 import shutil
+import signal
+import socket
 import sqlite3
 import subprocess
 import sys
+import time
 import tomllib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from email import policy as email_policy
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 
 from crawler.demo.server import DEMO_SEED, DEMO_SITE, DemoSite
 
@@ -93,3 +100,98 @@ def copy_site(tmp_path: Path) -> Path:
     target = tmp_path / "site"
     shutil.copytree(DEMO_SITE, target)
     return target
+
+
+# -- a real SMTP server on loopback (aiosmtpd) ------------------------------------------------
+
+
+@dataclass
+class Received:
+    rcpt: list[str]
+    message: EmailMessage
+
+
+@dataclass
+class Handler:
+    """Records every message; faults are switched on by the tests."""
+
+    received: list[Received] = field(default_factory=list)
+    refuse: set[str] = field(default_factory=set)  # recipients answered with 550
+    busy_once: bool = False  # answer the first DATA with 421
+    kill_pid: int | None = None  # kill this process after accepting a message, before replying
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if address in self.refuse:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.busy_once:
+            self.busy_once = False
+            return "421 4.3.2 try again later"
+        message = email.message_from_bytes(envelope.content, policy=email_policy.default)
+        self.received.append(Received(list(envelope.rcpt_tos), message))  # type: ignore[arg-type]
+        if self.kill_pid:
+            os.kill(self.kill_pid, signal.SIGKILL)
+            self.kill_pid = None
+            time.sleep(0.2)
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp():
+    handler = Handler()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield handler, controller
+    controller.stop()
+
+
+# -- looking at pages as a person would: headless Chromium ----------------------------------
+
+CHROMIUM = shutil.which("chromium")
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)"
+)
+
+
+def screenshot(url: str, out: Path, size: str = "900,1200") -> Path:
+    """A PNG of ``url`` as headless Chromium renders it, with a fresh profile, nothing fetched
+    from outside (the flags the build machines need)."""
+    assert CHROMIUM is not None
+    subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={out.parent / (out.stem + '-profile')}",
+            f"--window-size={size}",
+            f"--screenshot={out}",
+            url,
+        ],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    return out
+
+
+def not_blank(png: Path) -> bool:
+    """More than one colour over a fair part of the image: something was drawn."""
+    from matplotlib import image
+
+    pixels = image.imread(png)
+    return bool(pixels.std() > 0.02 and (abs(pixels - pixels[0, 0]).sum(axis=-1) > 0.1).mean() > 0.01)

@@ -5,74 +5,21 @@ from __future__ import annotations
 import email
 import os
 import signal
-import socket
 import subprocess
 import time
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email import policy as email_policy
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-import pytest
 from aiosmtpd.controller import Controller
-from conftest import WIREWATCH, demo_seed
+from conftest import WIREWATCH, Handler, demo_seed, free_port
 
 from pipelines import flow
 from pipelines.core.records import Article, Verdict
 from pipelines.store import Store
 
 RECIPIENTS = ["desk@example.org", "duty@example.org"]
-
-
-@dataclass
-class Received:
-    rcpt: list[str]
-    message: EmailMessage
-
-
-@dataclass
-class Handler:
-    """Records every message; faults are switched on by the tests."""
-
-    received: list[Received] = field(default_factory=list)
-    refuse: set[str] = field(default_factory=set)  # recipients answered with 550
-    busy_once: bool = False  # answer the first DATA with 421
-    kill_pid: int | None = None  # kill this process after accepting a message, before replying
-
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
-        if address in self.refuse:
-            return "550 5.1.1 mailbox unavailable"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.busy_once:
-            self.busy_once = False
-            return "421 4.3.2 try again later"
-        message = email.message_from_bytes(envelope.content, policy=email_policy.default)
-        self.received.append(Received(list(envelope.rcpt_tos), message))  # type: ignore[arg-type]
-        if self.kill_pid:
-            os.kill(self.kill_pid, signal.SIGKILL)
-            self.kill_pid = None
-            time.sleep(0.2)
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def smtp():
-    handler = Handler()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield handler, controller
-    controller.stop()
 
 
 def configure(workspace, port: int, extra: str = "") -> None:

@@ -5,12 +5,10 @@ both rendered by headless Chromium (the PNG is kept in the test's folder to look
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
+from conftest import needs_chromium, not_blank, screenshot
 
 from pipelines.alerts.compose import compose_alert, compose_digest
 from pipelines.alerts.policy import AlertPolicy, Route
@@ -80,9 +78,7 @@ def test_the_digest_groups_stories_by_tier_and_type():
     assert order == sorted(order)
 
 
-@pytest.mark.skipif(
-    shutil.which("chromium") is None, reason="Debian's chromium is not installed (.ci/run installs it)"
-)
+@needs_chromium
 def test_both_emails_render_in_headless_chromium(tmp_path: Path):
     alert = compose_alert(ROW, POLICY, "Associated Press of Pakistan", TITLES)
     digest = compose_digest(
@@ -97,25 +93,4 @@ def test_both_emails_render_in_headless_chromium(tmp_path: Path):
     for name, message in (("alert", alert), ("digest", digest)):
         page = tmp_path / f"{name}.html"
         page.write_text(message.get_body(("html",)).get_content())
-        shot = tmp_path / f"{name}.png"
-        subprocess.run(
-            [
-                "chromium",
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                f"--user-data-dir={tmp_path / ('profile-' + name)}",
-                "--window-size=700,900",
-                f"--screenshot={shot}",
-                page.as_uri(),
-            ],
-            capture_output=True,
-            timeout=120,
-            check=True,
-        )
-        assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
+        assert not_blank(screenshot(page.as_uri(), tmp_path / f"{name}.png", "700,900"))

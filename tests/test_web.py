@@ -9,7 +9,7 @@ import time
 import urllib.error
 import urllib.request
 
-from conftest import WIREWATCH, demo_seed
+from conftest import CHROMIUM, WIREWATCH, demo_seed, not_blank, screenshot
 
 
 def _free_port() -> int:
@@ -72,6 +72,13 @@ def test_serve_shows_the_database_read_only_with_metadata(site, workspace):
         assert set(json.loads(body)["facet_results"]) >= {"source", "language"}
         url = workspace.query("SELECT url FROM articles LIMIT 1")[0][0]
         assert f'href="{url}"'.encode() in _get(f"{base}/test/articles")[1]  # linked to the original
+
+        status, body = _get(f"{base}/test/failed_alerts.json?_shape=array")
+        assert status == 200 and json.loads(body) == []
+        status, body = _get(f"{base}/")
+        assert status == 200 and b"wirewatch" in body  # the front page
+        if CHROMIUM is not None:  # looked at as a person would
+            assert not_blank(screenshot(f"{base}/", workspace.root / "front.png"))
 
         status, body = _get(f"{base}/test.json?sql=delete+from+articles")
         assert status == 400 and b"must be a SELECT" in body

@@ -105,7 +105,7 @@ def _png(figure: Any) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
-def _charts(found: list[Story], period: Period, zone: ZoneInfo) -> dict[str, str]:
+def _charts(found: list[Story], period: Period, zone: ZoneInfo, titles: dict[str, str]) -> dict[str, str]:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -144,7 +144,7 @@ def _charts(found: list[Story], period: Period, zone: ZoneInfo) -> dict[str, str
     plt.close(figure)
     for name, counter in (
         ("places", Counter(p for s in found for p in s.places)),
-        ("outlets", Counter(o for s in found for o in s.outlets)),
+        ("outlets", Counter(titles.get(o, o) for s in found for o in s.outlets)),
     ):
         top = counter.most_common(TOP)[::-1]
         figure, axes = plt.subplots(figsize=(8, 0.35 * max(len(top), 2) + 0.6))
@@ -226,9 +226,9 @@ def build(
     places = place_patterns(gazetteer)
     found = stories(store.flagged_in(period.start, period.end, watchlist), places)
     before = stories(store.flagged_in(period.previous.start, period.previous.end, watchlist), {})
-    charts = _charts(found, period, zone)
-    now, then = _summary(found), _summary(before)
     titles = titles or {}
+    charts = _charts(found, period, zone, titles)
+    now, then = _summary(found), _summary(before)
 
     def local(stamp: str) -> str:
         moment = datetime.fromisoformat(stamp).astimezone(zone)
