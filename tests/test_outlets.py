@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import demo_seed
-from test_alerts import RECIPIENTS, configure, smtp  # noqa: F401 (smtp is a fixture)
+from test_alerts import RECIPIENTS, configure
 
 from crawler.demo.server import DEMO_SITE, DemoSite
 
@@ -60,7 +60,7 @@ def outlets(tmp_path, manifest):
         yield {"wire": wire, "observer": obs, "dailytimes": daily}
 
 
-def test_one_core_alert_per_story_digest_names_outlets_flagged_groups(outlets, workspace, smtp, manifest):  # noqa: F811
+def test_one_core_alert_per_story_digest_names_outlets_flagged_groups(outlets, workspace, smtp, manifest):
     handler, controller = smtp
     workspace.add_seed("app", seed(outlets["wire"].base, "app", "APP"))
     workspace.add_seed("observer", seed(outlets["observer"].base, "observer", "Pakistan Observer"))
