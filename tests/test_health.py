@@ -68,3 +68,36 @@ def test_status_reports_a_silent_source_with_exit_8(site, workspace):
     line = next(line for line in result.stdout.splitlines() if line.startswith("demo"))
     assert "silent" in line
     assert "ATTENTION: demo is silent: nothing new for" in result.stderr
+
+
+def test_a_source_changing_state_sends_one_health_email_not_one_per_run(site, workspace, smtp):
+    import socket
+
+    handler, controller = smtp
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    workspace.config.write_text(
+        workspace.config.read_text()
+        + '[alerts]\nhealth_to = ["ops@example.org"]\nsender = "wirewatch <alerts@example.org>"\n'
+        f'[alerts.smtp]\nhost = "127.0.0.1"\nport = {controller.port}\nsecurity = "none"\ntimeout = 5\n'
+    )
+    broken = demo_seed(site.base).replace(site.base, f"http://127.0.0.1:{closed}")
+    workspace.add_seed("demo", broken)
+    for _ in range(4):  # failing after the third run in a row; the fourth changes nothing
+        assert workspace.run().returncode == 4
+    health = [r.message for r in handler.received if r.message["Subject"].startswith("[wirewatch] sources:")]
+    assert [m["Subject"] for m in health] == ["[wirewatch] sources: demo failing"]
+    assert "connection refused" in health[0].get_body(("plain",)).get_content()
+    assert health[0]["To"] == "ops@example.org"
+
+    workspace.add_seed("demo", demo_seed(site.base))  # the site is back
+    result = workspace.run()
+    assert result.returncode == 0 and "source state: demo: failing -> recovered" in result.stderr
+    health = [
+        r.message["Subject"]
+        for r in handler.received
+        if r.message["Subject"].startswith("[wirewatch] sources:")
+    ]
+    assert health == ["[wirewatch] sources: demo failing", "[wirewatch] sources: demo recovered"]
+    assert workspace.query("SELECT state FROM source_states WHERE source = 'demo'")[0][0] == "ok"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import tempfile
 from contextlib import closing
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,10 +13,19 @@ import click
 from tabulate import tabulate
 
 from crawler.cli.alerts import send_alerts
-from crawler.cli.common import chosen_sources, common_options, emit, open_reader, setup_logging, watchlists_of
+from crawler.cli.common import (
+    chosen_sources,
+    common_options,
+    emit,
+    open_reader,
+    open_writer,
+    setup_logging,
+    watchlists_of,
+)
 from crawler.cli.errors import Command
 from crawler.config.seeds import parse_source_text
 from crawler.config.wirewatch import load_config
+from crawler.runtime import health
 from crawler.runtime.regroup import finish_interrupted
 from pipelines.store import RunLock, lock_path
 
@@ -104,6 +114,9 @@ def run(config_path: Path | None, db: Path | None, source_names: tuple[str, ...]
         print_summary(result)
         if result.status != "interrupted":
             finish_interrupted(config)
+            with closing(open_writer(config)) as store:
+                for line in health.watch(store, config.alerts, [s.id for s in chosen], datetime.now(UTC)):
+                    click.echo(f"source state: {line}", err=True)
             send_alerts(config)
     return result.exit_code
 

@@ -8,12 +8,16 @@ stops matching the article pattern; a feed can freeze. None of that is an error 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
+from pipelines.alerts import outbox
+
 if TYPE_CHECKING:
+    from pipelines.alerts.policy import AlertPolicy
     from pipelines.store import Store
 
 HISTORY_ARTICLES = 200  # a source's latest articles and runs are its past to compare with
@@ -101,3 +105,35 @@ def health(store: Store, source: str, now: datetime, crawled_ok: bool) -> Health
 def _hours(span: timedelta) -> str:
     hours = span.total_seconds() / 3600
     return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"
+
+
+FAILING_AFTER = 3  # runs in a row not ok: failing
+
+
+def states(
+    store: Store, sources: list[str], now: datetime, failing_after: int = FAILING_AFTER
+) -> dict[str, Health]:
+    """Each source's one state for an operator: failing, blocked, degraded, silent or ok (the
+    first that holds, in that order), with the reason; sources that never ran are left out."""
+    last, streaks = store.last_runs(), store.failing_streaks()
+    found: dict[str, Health] = {}
+    for source in sources:
+        run = last.get(source)
+        if run is None:
+            continue
+        if streaks.get(source, 0) >= failing_after:
+            errors = json.loads(run.get("errors") or "[]")
+            found[source] = Health(
+                "failing", f"its last {streaks[source]} runs failed" + (f": {errors[0]}" if errors else "")
+            )
+        elif run.get("blocked"):
+            found[source] = Health("blocked", f"blocked (bot protection: {run['blocked']})")
+        else:
+            found[source] = health(store, source, now, run.get("status") == "ok")
+    return found
+
+
+def watch(store: Store, policy: AlertPolicy, sources: list[str], now: datetime) -> list[str]:
+    """After a run: each source's state recorded, and a health email queued when one changed."""
+    found = states(store, sources, now)
+    return outbox.notice_health(store, policy, {s: (h.state, h.reason) for s, h in found.items()})

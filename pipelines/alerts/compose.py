@@ -290,6 +290,17 @@ def _reasons(row: dict[str, Any]) -> list[dict[str, Any]]:
     return json.loads(row.get("reasons") or "[]")
 
 
+def compose_notice(row: dict[str, Any], policy: AlertPolicy) -> EmailMessage:
+    """A health email: which sources changed state, and why."""
+    lines = "".join(
+        f"<li>{html.escape(line.strip())}</li>" for line in row["text"].splitlines() if line.startswith("  ")
+    )
+    heading = f'<p style="{_CSS["section"]};margin-top:0">sources whose state changed</p>'
+    foot = f'<p style="{_CSS["foot"]}">`wirewatch status` shows every source.</p>'
+    body = f'<div style="{_CSS["card"]}">{heading}<ul style="padding-left:18px">{lines}</ul>{foot}</div>'
+    return _message(policy, row["recipient"], row["message_id"], row["subject"], row["text"], body)
+
+
 _DATA_PNG = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
 
 

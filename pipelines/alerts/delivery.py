@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from pipelines.alerts import outbox
-from pipelines.alerts.compose import compose_alert, compose_digest, compose_report
+from pipelines.alerts.compose import compose_alert, compose_digest, compose_notice, compose_report
 
 if TYPE_CHECKING:
     from pipelines.store import Store
@@ -174,6 +174,7 @@ def deliver(
     jobs = [("alerts", row) for row in store.due_alerts()]
     jobs += [("digests", row) for row in store.due_digests()]
     jobs += [("reports", row) for row in store.due_reports()]
+    jobs += [("notices", row) for row in store.due_notices()]
     try:
         for table, row in jobs:
             if not store.claim(table, row["id"], outbox.me()):
@@ -184,8 +185,10 @@ def deliver(
                 )
             elif table == "digests":
                 message = compose_digest(row, policy, source_titles)
-            else:
+            elif table == "reports":
                 message = compose_report(row, policy)
+            else:
+                message = compose_notice(row, policy)
             try:
                 transport.send(message, row["recipient"])
             except DeliveryError as exc:

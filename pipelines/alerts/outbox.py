@@ -76,6 +76,34 @@ def queue_reports(
     return queued, again
 
 
+def notice_health(store: Store, policy: AlertPolicy, states: dict[str, tuple[str, str]]) -> list[str]:
+    """Record each source's (state, reason) and, when some changed, queue one email about the
+    changes for each address of `health_to`. A source first seen ok is recorded quietly; one
+    that comes back to ok is "recovered". Returns the changes, as lines."""
+    before = store.source_states()
+    changes = {s: new for s, new in states.items() if s not in before or before[s][0] != new[0]}
+    told = []  # (source, was, now, reason)
+    for source, (state, reason) in sorted(changes.items()):
+        was = before.get(source, ("ok", ""))[0]
+        if state != was:
+            told.append(
+                (source, was, "recovered" if state == "ok" else state, reason if state != "ok" else "")
+            )
+    lines = [f"{source}: {was} -> {now}" + (f": {why}" if why else "") for source, was, now, why in told]
+    notices = []
+    if told and policy.health_to:
+        subject = "[wirewatch] sources: " + ", ".join(f"{source} {now}" for source, _, now, _ in told)
+        text = "\n".join(
+            ["Sources whose state changed:", "", *(f"  {line}" for line in lines), "", STATUS_HINT]
+        )
+        notices = [(to, subject, text, make_msgid("health", policy.sender_domain)) for to in policy.health_to]
+    store.change_source_states(changes, notices)
+    return lines
+
+
+STATUS_HINT = "`wirewatch status` shows every source; README 'Health and status' says what the states mean."
+
+
 def me() -> str:
     """This sender, as its claims name it."""
     return f"{socket.gethostname()}:{os.getpid()}"

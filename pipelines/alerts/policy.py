@@ -84,6 +84,7 @@ class AlertPolicy(Model):
     max_backoff: Duration = timedelta(hours=6)
     max_attempts: Annotated[StrictInt, Field(ge=1)] = 10
     outbox_dir: StrictStr = "alerts-outbox"
+    health_to: tuple[Address, ...] = ()  # who hears when a source changes state (failing, silent...)
     smtp: SmtpSettings = SmtpSettings()
 
     @property

@@ -15,7 +15,7 @@ from typing import Any
 from pipelines.core.dates import iso_utc
 from pipelines.store.connection import Connection, now_iso
 
-MESSAGES = ("alerts", "digests", "reports")
+MESSAGES = ("alerts", "digests", "reports", "notices")
 
 
 def _table(name: str) -> str:
@@ -143,6 +143,38 @@ class Outbox(Connection):
     def due_reports(self) -> list[dict[str, Any]]:
         return self.rows(
             "SELECT * FROM reports WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id", [now_iso()]
+        )
+
+    def source_states(self) -> dict[str, tuple[str, str]]:
+        """Each source's last known (state, reason)."""
+        return {
+            r[0]: (r[1], r[2]) for r in self.db.execute("SELECT source, state, reason FROM source_states")
+        }
+
+    def change_source_states(
+        self, changes: dict[str, tuple[str, str]], notices: list[tuple[str, str, str, str]]
+    ) -> None:
+        """Record new states and queue the notices about them (recipient, subject, text,
+        message id), together: a change is noticed exactly when it is recorded."""
+        stamp = now_iso()
+        with self.write() as db:
+            for source, (state, reason) in changes.items():
+                db.execute(
+                    "INSERT INTO source_states (source, state, reason, changed_at) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (source) DO UPDATE SET state = excluded.state, reason = excluded.reason, "
+                    "changed_at = excluded.changed_at",
+                    [source, state, reason, stamp],
+                )
+            for recipient, subject, text, message_id in notices:
+                db.execute(
+                    "INSERT INTO notices (recipient, subject, text, message_id, status, next_attempt_at, "
+                    "created_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)",
+                    [recipient, subject, text, message_id, stamp, stamp],
+                )
+
+    def due_notices(self) -> list[dict[str, Any]]:
+        return self.rows(
+            "SELECT * FROM notices WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id", [now_iso()]
         )
 
     def claim(self, table: str, row_id: int, claimer: str) -> bool:

@@ -337,3 +337,34 @@ def _reports(db: sqlite_utils.Database) -> None:
         CREATE INDEX reports_due ON reports(status, next_attempt_at);
         """
     )
+
+
+@MIGRATIONS(name="0010_source_health")
+def _source_health(db: sqlite_utils.Database) -> None:
+    """Each source's last known state, and the health emails sent when one changes."""
+    db.executescript(
+        """
+        CREATE TABLE source_states (
+            source TEXT PRIMARY KEY,
+            state TEXT NOT NULL,                -- ok | failing | blocked | silent | degraded
+            reason TEXT NOT NULL,
+            changed_at TEXT NOT NULL
+        );
+        CREATE TABLE notices (
+            id INTEGER PRIMARY KEY,
+            recipient TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            text TEXT NOT NULL,
+            message_id TEXT NOT NULL UNIQUE,
+            status TEXT NOT NULL,               -- pending | sending | sent | failed
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            next_attempt_at TEXT NOT NULL,
+            sent_at TEXT,
+            created_at TEXT NOT NULL,
+            claimed_at TEXT,
+            claimed_by TEXT
+        );
+        CREATE INDEX notices_due ON notices(status, next_attempt_at);
+        """
+    )
