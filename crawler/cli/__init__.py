@@ -7,7 +7,7 @@ from __future__ import annotations
 import click
 
 from crawler import __version__
-from crawler.cli import alerts, labels, queries, report, run, service, sources, stories, watch, web
+from crawler.cli import alerts, export, labels, queries, report, run, service, sources, stories, watch, web
 from crawler.cli.errors import Group
 
 EXIT_CODES = """\b
@@ -58,5 +58,6 @@ for command in (
     stories.stories,
     web.serve,
     report.report,
+    export.export,
 ):
     main.add_command(command)

@@ -1,7 +1,9 @@
-"""What the weekly brief reads: flagged stories of a period and the sources' runs in it."""
+"""What leaves the database for people and other tools: the brief's figures, the export."""
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -49,3 +51,28 @@ class Reports(Connection):
         ).fetchall():
             times.setdefault(source, []).append(fetched)
         return times
+
+    def export(self, since: datetime | None = None, flagged: bool = False) -> Iterator[dict[str, Any]]:
+        """Every article (published, else fetched, since ``since``; only flagged ones with
+        ``flagged``) with its story and its flags, oldest first, one row at a time."""
+        where, params = [], []
+        if since is not None:
+            where.append("coalesce(a.published_at, a.fetched_at) >= ?")
+            params.append(iso_utc(since))
+        if flagged:
+            where.append("EXISTS (SELECT 1 FROM flags f WHERE f.article_id = a.id)")
+        cursor = self.db.conn.cursor()
+        cursor.row_factory = sqlite3.Row
+        cursor.execute(
+            "SELECT a.id, a.url, a.source, a.title, a.author, a.published_at, a.date_source, a.fetched_at, "
+            "a.language, a.story_id, s.outlets AS story_outlets, s.article_count AS story_articles, "
+            "(SELECT json_group_array(json_object('watchlist', f.watchlist, 'tier', f.tier, 'type', f.type, "
+            "'score', f.score, 'reasons', json(f.reasons))) FROM flags f WHERE f.article_id "
+            "= a.id) AS flags, "
+            "a.text FROM articles a LEFT JOIN stories s ON s.id = a.story_id "
+            + (f"WHERE {' AND '.join(where)} " if where else "")
+            + "ORDER BY a.id",
+            params,
+        )
+        for row in cursor:
+            yield dict(row)
