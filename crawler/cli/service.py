@@ -19,7 +19,7 @@ from crawler.config.schedule import Spec
 from crawler.runtime.daemon import Daemon, load_plan
 from crawler.runtime.exits import EXIT_ATTENTION, EXIT_FAILING, EXIT_OK
 from crawler.runtime.health import Health
-from crawler.runtime.health import health as source_health
+from crawler.runtime.health import states as source_states
 from crawler.runtime.schedule import next_times
 
 LEVELS = click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False)
@@ -140,23 +140,16 @@ def status(config_path: Path | None, db: Path | None, failing_after: int) -> int
             )
             regrouping = store.regrouping()
             waiting = store.regrouping_articles() if regrouping else 0
-            now = datetime.now(UTC)
-            health = {
-                s.id: source_health(store, s.id, now, last.get(s.id, {}).get("status") == "ok")
-                for s in plan.sources
-                if s.id in last
-            }
+            health = source_states(store, [s.id for s in plan.sources], datetime.now(UTC), failing_after)
     scheduled = {source: job.spec for job in plan.jobs for source in job.sources}
     rows, failing, attention = [], [], []
     for s in plan.sources:
         info = last.get(s.id, {})
         streak = streaks.get(s.id, 0)
-        if streak >= failing_after:
-            failing.append((s.id, streak))
         spec = scheduled.get(s.id)
         state = health.get(s.id)
-        if info.get("blocked"):
-            attention.append(f"{s.id} is {source_state(info)}; see README 'Blocks are named'")
+        if state is not None and state.state == "failing":
+            failing.append((s.id, streak))
         elif state is not None and state.state != "ok":
             attention.append(f"{s.id} is {state.state}: {state.reason}")
         rows.append(
