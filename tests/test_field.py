@@ -42,7 +42,8 @@ def field_site():
         routes.update(
             {
                 "/field/feed/": faults.fixed(
-                    _feed(site.base, ["/field/story-a/", *(f"/field{m}" for m in MENU)]), extra={"ETag": '"v1"'}
+                    _feed(site.base, ["/field/story-a/", *(f"/field{m}" for m in MENU)]),
+                    extra={"ETag": '"v1"'},
                 ),
                 "/field/story-a/": faults.fixed(faults.article_html("Story A", now).encode(), "text/html"),
                 "/cf/feed/": _challenge,
@@ -130,7 +131,9 @@ def test_a_source_behind_a_challenge_is_named_blocked_and_not_hammered(field_sit
     # here all three start URLs were already in flight (politeness is off in tests).
     asked = [path for path, _ in field_site.log if path.startswith("/cf/")]
     assert sorted(asked) == sorted(set(asked)) and len(asked) <= 3, asked
-    assert workspace.query("SELECT requests FROM run_sources WHERE source = 'cf'")[0][0] <= 4  # and robots.txt
+    assert (
+        workspace.query("SELECT requests FROM run_sources WHERE source = 'cf'")[0][0] <= 4
+    )  # and robots.txt
 
     status = workspace.cli("status")
     assert "blocked (bot protection: cloudflare)" in status.stdout
@@ -178,6 +181,8 @@ def test_challenges_are_told_by_their_markers(status, headers, body, vendor):
         (503, {"server": "nginx"}, b"<html><body>Service unavailable</body></html>"),  # an outage
         (403, {"server": "apache"}, b"<html><body>Forbidden</body></html>"),  # a plain refusal
         (404, {"server": "cloudflare", "cf-mitigated": "challenge"}, JUST_A_MOMENT),  # not a block status
+        # A full page that merely mentions a marker (an article about Cloudflare) is no challenge.
+        (200, {}, b"<p>/cdn-cgi/challenge-platform/ explained</p>" + b"<p>text</p>" * 8000),
     ],
 )
 def test_real_answers_are_not_challenges(status, headers, body):
