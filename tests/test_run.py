@@ -236,14 +236,27 @@ def children(pid: int) -> list[int]:
     return found
 
 
+def cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
 def test_workers_leave_when_the_run_is_killed(workspace):
     workspace.config.write_text(workspace.config.read_text().replace("workers = 1", "workers = 2"))
     with DemoSite(page_delay=0.5) as slow:
         workspace.add_seed("demo", demo_seed(slow.base))
         process = start_run(workspace)
-        wait_until_stored(workspace, 2)
-        workers = children(process.pid)
-        assert workers  # the extraction worker (a second starts only once pages wait 2 s)
+        # The first worker starts with the first article page (a second only once pages wait
+        # 2 s). Wait for it rather than for stories: on a loaded machine the pages can all be
+        # fetched while the worker starts, and the run ends soon after the first ones are stored.
+        deadline = time.monotonic() + 60
+        workers: list[int] = []
+        while time.monotonic() < deadline and process.poll() is None and not workers:
+            workers = [pid for pid in children(process.pid) if b"pipelines.analyse" in cmdline(pid)]
+            time.sleep(0.1)
+        assert workers, "no extraction worker seen while the run ran"
         process.send_signal(signal.SIGKILL)
         process.wait(10)
     deadline = time.monotonic() + 10
