@@ -47,6 +47,10 @@ def state(crawler: Crawler) -> str:
     active = sum(len(slot.active) for slot in slots)
     if active:
         return f"fetching ({active})" if active > 1 else "fetching"
+    fetched = stats.get("wirewatch/responses/article/200", 0)
+    waiting = fetched - stats.get("wirewatch/extract/ok", 0) - stats.get("wirewatch/extract/failed", 0)
+    if waiting > 0:
+        return f"extracting ({waiting})"
     delay = max((slot.delay for slot in slots), default=0.0)
     if delay >= 0.5:
         return f"waiting (delay {delay:.0f} s)"
