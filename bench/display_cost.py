@@ -19,9 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import news_site  # noqa: E402
+import news_site
 
-from crawler.demo.server import DemoSite  # noqa: E402
+from crawler.demo.server import DemoSite
 
 WIREWATCH = [sys.executable, "-m", "crawler"]
 
