@@ -20,7 +20,45 @@ from conftest import WIREWATCH
 
 from crawler.demo.server import DemoSite
 
-WORDS = ["minister", "province", "federal", "project", "meeting", "officials", "budget", "court", "police", "district", "trade", "exports", "farmers", "wheat", "cotton", "prices", "bank", "committee", "senator", "power", "gas", "road", "university", "hospital", "citizens", "funds", "rupees", "agency", "review", "plan", "cooperation", "delegation", "talks", "agreement", "launched", "water", "schools"]
+WORDS = [
+    "minister",
+    "province",
+    "federal",
+    "project",
+    "meeting",
+    "officials",
+    "budget",
+    "court",
+    "police",
+    "district",
+    "trade",
+    "exports",
+    "farmers",
+    "wheat",
+    "cotton",
+    "prices",
+    "bank",
+    "committee",
+    "senator",
+    "power",
+    "gas",
+    "road",
+    "university",
+    "hospital",
+    "citizens",
+    "funds",
+    "rupees",
+    "agency",
+    "review",
+    "plan",
+    "cooperation",
+    "delegation",
+    "talks",
+    "agreement",
+    "launched",
+    "water",
+    "schools",
+]
 CPEC = "Gunmen attacked a convoy of Chinese engineers near the Dasu hydropower project, police said."
 PER_PAGE = 10
 NOW = datetime.now(UTC).replace(microsecond=0)
