@@ -64,6 +64,7 @@ class Walk:
     follow: dict[str, list[Spec]] = field(default_factory=dict)
     failed: set[str] = field(default_factory=set)  # pages with a story that failed for now
     owner: dict[str, str] = field(default_factory=dict)  # story URL -> page that asked for it
+    seen: set[str] = field(default_factory=set)  # story URLs in the window read so far
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, source: str, window: Window, open_ended: bool) -> Walk:
@@ -91,15 +92,16 @@ class Walk:
             else:
                 yield spec
 
-    def read(self, page: str, stories: list[str], known: int, follow: list[Spec]) -> list[str]:
-        """A page was read: ``stories`` (in the window, not known) to fetch, ``known`` more in
-        the window already handled, and the pages it leads to. Returns the stories to request:
+    def read(self, page: str, stories: list[str], known: list[str], follow: list[Spec]) -> list[str]:
+        """A page was read: ``stories`` (in the window, not known) to fetch, ``known`` ones (in
+        the window, handled already) and the pages it leads to. Returns the stories to request:
         those no other page of this walk asked for already."""
         self.counts.pages += 1
-        self.counts.found += len(stories) + known
-        self.counts.handled += known
+        fresh = [url for url in dict.fromkeys(stories + known) if url not in self.seen]
+        self.seen.update(fresh)
+        self.counts.found += len(fresh)
+        self.counts.handled += len(set(fresh) & set(known))
         mine = [url for url in dict.fromkeys(stories) if url not in self.owner]
-        self.counts.handled += len(stories) - len(mine)  # another page's: counted there
         self.follow[page] = follow
         self.waiting[page] = set(mine)
         for url in mine:
@@ -113,7 +115,7 @@ class Walk:
         page = self.owner.pop(url, None)
         if page is None:
             return
-        self.counts.handled += 1
+        self.counts.handled = min(self.counts.handled + 1, self.counts.found)
         if not ok:
             self.failed.add(page)
         waiting = self.waiting[page]

@@ -311,12 +311,14 @@ class NewsSpider(scrapy.Spider):
         """A backfill's story requests of a page, each once, told to the walk."""
         assert self.walk is not None
         page = response.meta.get("redirect_urls", [response.url])[0]
-        new = [r for r in requests if not self.walk.store.is_known(r.url)]
-        wanted = set(
-            self.walk.read(
-                page, [r.url for r in new], len(requests) - len(new), [self.spec(r) for r in follow]
-            )
-        )
+        new, known = [], []
+        for request in requests:
+            if self.walk.store.is_known(request.url):
+                known.append(request.url)
+            else:
+                new.append(request)
+        self.crawler.stats.inc_value("wirewatch/known_skipped", len(known))
+        wanted = set(self.walk.read(page, [r.url for r in new], known, [self.spec(r) for r in follow]))
         kept = []
         for request in new:
             if request.url in wanted:
