@@ -209,6 +209,9 @@ def test_backfill_stores_exactly_the_window_flagged_and_grouped_but_never_alerte
     # The undated story was fetched (in a sitemap of the window) and not kept; the summary says so.
     assert ("/news/a-story-with-no-date/", 200) in log
     assert "undated" in result.stdout and "past" in result.stdout
+    # No terminal: no live display, the progress as log lines ("... ended: 33 of 33 stories").
+    assert "\x1b[" not in result.stderr
+    assert f"backfill past ended: {len(expected) + 1} of {len(expected) + 1} stories (100%)" in result.stderr
 
 
 def test_backfill_again_is_done_at_once(workspace, tmp_path):
