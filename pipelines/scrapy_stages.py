@@ -1,7 +1,8 @@
 """The only Scrapy-aware part of pipelines: item pipelines that call the stages in flow order.
 
 AnalyseStage (100): extract, flag and story features, in worker processes (`analyse`).
-KeepStage (300): store, group into a story, flag, queue alerts (`flow.keep`).
+KeepStage (300): store, group into a story, flag, queue alerts (`flow.keep`); in a backfill
+(setting WIREWATCH_WINDOW), only stories published in the window, and no alerts.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from twisted.internet.task import LoopingCall
 from pipelines import flow
 from pipelines import store as storage
 from pipelines.analyse import Job, shared_analyser
+from pipelines.core.dates import Window
 from pipelines.items import ArticlePage, DeadLink
 
 if TYPE_CHECKING:
@@ -83,7 +85,9 @@ class KeepStage:
         self.stats = crawler.stats
         self.source = crawler.settings["WIREWATCH_SOURCE"]
         self.path = crawler.settings["WIREWATCH_DB"]
-        self.alerts = crawler.settings["WIREWATCH_ALERTS"]
+        self.window: Window | None = crawler.settings.get("WIREWATCH_WINDOW")
+        # A backfill stores, groups and flags the past, but never alerts about it.
+        self.alerts = None if self.window is not None else crawler.settings["WIREWATCH_ALERTS"]
         self.store: storage.Store | None = None
         self.committer: LoopingCall | None = None
 
@@ -116,6 +120,10 @@ class KeepStage:
             self.store.record_failure(self.source.id, item.url, item.error or "no story")
             self.stats.inc_value("wirewatch/store/failures")
             raise DropItem(f"extraction failed for {item.url}: {item.error}")
+        if self.window is not None and not self.window.holds(item.article.published_at):
+            why = "undated" if item.article.published_at is None else "outside"
+            self.stats.inc_value(f"wirewatch/backfill/{why}")
+            raise DropItem(f"{item.url}: published {why} the backfill window, not kept", log_level="INFO")
         article_id = flow.keep(
             self.store,
             self.source.id,

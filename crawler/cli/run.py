@@ -26,6 +26,7 @@ from crawler.cli.errors import Command
 from crawler.config.seeds import parse_source_text
 from crawler.config.wirewatch import load_config
 from crawler.runtime import health
+from crawler.runtime.progress import on_terminal
 from crawler.runtime.regroup import finish_interrupted
 from pipelines.store import RunLock, lock_path
 
@@ -99,7 +100,8 @@ def run(config_path: Path | None, db: Path | None, source_names: tuple[str, ...]
     """Crawl every source once, store new articles, group and flag them; suits cron.
 
     One run at a time per database: a run that finds another one holding the lock file beside
-    the database exits at once with code 5. A lock left by a killed run never blocks.
+    the database exits at once with code 5. A lock left by a killed run never blocks. On a
+    terminal, each source's progress is shown live on standard error while it runs.
 
     Example: wirewatch run --config /etc/wirewatch/wirewatch.toml --source app
     """
@@ -110,7 +112,9 @@ def run(config_path: Path | None, db: Path | None, source_names: tuple[str, ...]
     with RunLock(lock_path(config.database), trigger):
         from crawler.runtime.run import run_once  # Scrapy: loaded by the commands that crawl
 
-        result = run_once(config, chosen, watchlists, config.database, trigger=trigger)
+        # Live per-source lines on a terminal; never under cron, systemd or the daemon.
+        live = on_terminal() and trigger != "daemon"
+        result = run_once(config, chosen, watchlists, config.database, trigger=trigger, live=live)
         print_summary(result)
         if result.status != "interrupted":
             finish_interrupted(config)
@@ -151,7 +155,7 @@ def demo(keep: Path | None) -> int:
         source = parse_source_text(demo_seed_text(site.base), "crawler/demo/seed.toml")
         watchlists = watchlists_of(config)
         click.echo(f"serving the sample site at {site.base}; database {config.database}")
-        result = run_once(config, [source], watchlists, config.database, trigger="demo")
+        result = run_once(config, [source], watchlists, config.database, trigger="demo", live=on_terminal())
     print_summary(result)
     send_alerts(config, digest=True, extra_sources=(source,))
     with closing(open_reader(config)) as store:

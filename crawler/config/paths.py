@@ -15,4 +15,3 @@ def bundled(name: str) -> Path:
     """
     inside = _PACKAGE / "_bundled" / name
     return inside if inside.is_dir() else _PACKAGE.parent / name
-

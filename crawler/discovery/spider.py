@@ -1,5 +1,10 @@
 """The one spider: discovers article links from a source's feeds, sitemaps and listings, and
-fetches each article page once."""
+fetches each article page once.
+
+Given a `window`, it backfills instead: no feeds (they hold only the latest stories), sitemaps
+and listings walked back to the window's start whatever their `max_pages`, only story links
+dated in the window (or undated) fetched, and the walk recorded as it goes (`backfill.Walk`).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.config.seeds import Listing, Source
+from crawler.discovery.backfill import Spec, Walk
 from crawler.discovery.links import (
     DiscoveryError,
     Found,
@@ -25,6 +31,7 @@ from crawler.discovery.links import (
     parse_sitemap,
 )
 from crawler.fetch.challenges import Blocked
+from pipelines.core.dates import Window
 from pipelines.core.urls import normalize_url
 from pipelines.items import ArticlePage, DeadLink
 from pipelines.scrapy_stages import record_error
@@ -33,6 +40,8 @@ logger = logging.getLogger(__name__)
 
 # Sitemap indexes of big sites nest deeply; a few levels is all a news sitemap needs.
 MAX_SITEMAP_DEPTH = 3
+# A backfill follows a listing back to the window's start, up to this many pages.
+BACKFILL_MAX_PAGES = 10_000
 
 
 def describe_failure(failure: Failure) -> str:
@@ -81,13 +90,31 @@ class NewsSpider(scrapy.Spider):
 
     name = "news"
 
-    def __init__(self, source: Source, max_age: timedelta, max_page_bytes: int, **kwargs: Any):
+    def __init__(
+        self,
+        source: Source,
+        max_age: timedelta,
+        max_page_bytes: int,
+        window: Window | None = None,
+        open_ended: bool = False,
+        **kwargs: Any,
+    ):
         super().__init__(name=source.id, **kwargs)
         self.source = source
         self.allowed_domains = list(source.allowed_domains)
         self.tz = ZoneInfo(source.timezone)
-        self.cutoff = datetime.now(UTC) - (source.max_age or max_age)
+        self.window = window
+        self.open_ended = open_ended  # a backfill window with no --until: its end is now
+        self.cutoff = window.since if window else datetime.now(UTC) - (source.max_age or max_age)
         self.max_page_bytes = max_page_bytes
+        self.walk: Walk | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> NewsSpider:
+        spider: NewsSpider = super().from_crawler(crawler, *args, **kwargs)
+        if spider.window is not None and crawler.settings.get("WIREWATCH_DB"):
+            spider.walk = Walk.from_crawler(crawler, spider.source.id, spider.window, spider.open_ended)
+        return spider
 
     def _error(self, url: str, message: str, kind: str) -> None:
         record_error(self.crawler.stats, self.source.id, url, message, kind)
@@ -99,7 +126,11 @@ class NewsSpider(scrapy.Spider):
         if isinstance(failure.value, Blocked):  # reported once, where the block was seen
             self.crawler.stats.inc_value("wirewatch/blocked_skipped")
             return []
-        if kind == "article" and message in ("HTTP 404", "HTTP 410"):
+        dead = kind == "article" and message in ("HTTP 404", "HTTP 410")
+        if self.walk is not None and kind == "article" and not dead:
+            # Refused by robots.txt or off the source's domains: handled for good; else for now.
+            self.walk.settle(request.meta.get("walk_url", ""), ok=excuse(request, message) is not None)
+        if dead:
             # A dead link (often a menu or "most read" link): remembered and asked again only
             # with backoff; counted, but nothing an operator must act on.
             self.crawler.stats.inc_value("wirewatch/dead_links")
@@ -117,14 +148,51 @@ class NewsSpider(scrapy.Spider):
     # -- requests -------------------------------------------------------------------------
 
     def _discovery(self, url: str, kind: str, **meta: Any) -> scrapy.Request:
+        # A backfill reads every page whole: a 304 would say "nothing new since the last run".
+        conditional = self.window is None
         return scrapy.Request(
             url,
             callback=self.parse_discovery,
             errback=self.failed,
-            meta={"kind": kind, "conditional": True, "handle_httpstatus_list": [304], **meta},
+            meta={"kind": kind, "conditional": conditional, "handle_httpstatus_list": [304], **meta},
         )
 
+    def roots(self) -> list[Spec]:
+        """Where a backfill starts: the sitemaps and the first page of each listing."""
+        sitemaps = [{"url": url, "kind": "sitemap", "depth": 0} for url in self.source.sitemaps]
+        listings = [
+            {"url": ls.url, "kind": "listing", "listing": ls.url, "page": 1} for ls in self.source.listings
+        ]
+        return sitemaps + listings
+
+    def spec(self, request: scrapy.Request) -> Spec:
+        """A discovery request as the walk records it."""
+        meta = request.meta
+        if meta["kind"] == "listing":
+            return {
+                "url": request.url,
+                "kind": "listing",
+                "listing": meta["listing"].url,
+                "page": meta["page"],
+            }
+        return {"url": request.url, "kind": meta["kind"], "depth": meta.get("depth", 0)}
+
+    def request_for(self, spec: Spec) -> scrapy.Request | None:
+        if spec["kind"] != "listing":
+            return self._discovery(spec["url"], spec["kind"], depth=spec.get("depth", 0))
+        listing = next((ls for ls in self.source.listings if ls.url == spec["listing"]), None)
+        if listing is None:
+            return None  # the seed no longer has this listing
+        page = spec["page"]
+        return self._discovery(spec["url"], "listing", listing=listing, page=page, next_page=page > 1)
+
     async def start(self) -> AsyncIterator[Any]:
+        if self.walk is not None:
+            for spec in self.walk.resume(self.roots()):
+                request = self.request_for(spec)
+                if request is not None:
+                    yield request
+            return
         for url in self.source.feeds:
             yield self._discovery(url, "feed")
         for url in self.source.sitemaps:
@@ -143,6 +211,9 @@ class NewsSpider(scrapy.Spider):
                 continue
             if link.published is not None and link.published < self.cutoff:
                 self.crawler.stats.inc_value("wirewatch/too_old")
+                continue
+            if self.window is not None and link.published is not None and link.published >= self.window.until:
+                self.crawler.stats.inc_value("wirewatch/backfill/too_new")
                 continue
             yield scrapy.Request(
                 url,
@@ -179,8 +250,10 @@ class NewsSpider(scrapy.Spider):
         if dated and max(dated) < self.cutoff:
             self.crawler.stats.inc_value("wirewatch/listing/stopped_old")
             return []
-        if page >= listing.max_pages:
+        if page >= (listing.max_pages if self.window is None else BACKFILL_MAX_PAGES):
             return []
+        if self.window is not None and not self.articles(found.links):
+            return []  # past the last page of stories
         next_url = listing.page_url.format(n=page + 1) if listing.page_url else found.next_page
         if not next_url:
             return []
@@ -223,11 +296,38 @@ class NewsSpider(scrapy.Spider):
             return
         problems = [found.warning] if found.warning else []
         requests = list(self.article_requests(found, response.url))
+        follow = []
         if kind == "sitemap":
-            requests += self.sub_sitemaps(response, found, problems)
+            follow = self.sub_sitemaps(response, found, problems)
         elif kind == "listing":
-            requests += self.next_page(response, found)
-        yield from self.discovered(response, found, requests, problems)
+            follow = self.next_page(response, found)
+        if self.walk is not None:
+            requests = self.walked(response, requests, follow)
+        yield from self.discovered(response, found, requests + follow, problems)
+
+    def walked(
+        self, response: Response, requests: list[scrapy.Request], follow: list[scrapy.Request]
+    ) -> list[scrapy.Request]:
+        """A backfill's story requests of a page, each once, told to the walk."""
+        assert self.walk is not None
+        page = response.meta.get("redirect_urls", [response.url])[0]
+        new, known = [], []
+        for request in requests:
+            if self.walk.store.is_known(request.url):
+                known.append(request.url)
+            else:
+                new.append(request)
+        self.crawler.stats.inc_value("wirewatch/known_skipped", len(known))
+        wanted = set(self.walk.read(page, [r.url for r in new], known, [self.spec(r) for r in follow]))
+        kept = []
+        for request in new:
+            if request.url in wanted:
+                wanted.discard(request.url)
+                request.meta["walk_url"] = request.url
+                kept.append(request)
+        # The pages it leads to that are done already: not read again, but where they led is.
+        follow[:] = [r for r in map(self.request_for, self.walk.resume([self.spec(r) for r in follow])) if r]
+        return kept
 
     def discovered(
         self, response: Response, found: Found | None, requests: list[scrapy.Request], problems: list[str]

@@ -200,11 +200,12 @@ def _retry_after_seconds(value: str) -> float:
 
 class KnownUrlsMiddleware:
     """Drops requests for articles already stored, and stops a listing's pagination when a page
-    links no article that is not stored yet."""
+    links no article that is not stored yet (not in a backfill: it walks on past what a run stored)."""
 
     def __init__(self, crawler: Crawler):
         self.stats = crawler.stats
         self.store = storage.shared(crawler.settings["WIREWATCH_DB"])
+        self.stop_at_known = crawler.settings.get("WIREWATCH_WINDOW") is None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> KnownUrlsMiddleware:
@@ -224,7 +225,7 @@ class KnownUrlsMiddleware:
                 next_pages.append(obj)
                 continue
             kept.append(obj)
-        if next_pages and new_articles == 0:
+        if next_pages and new_articles == 0 and self.stop_at_known:
             self.stats.inc_value("wirewatch/listing/stopped_known")
             logger.debug("%s: no new article on this page, not following the next page", response)
             return kept

@@ -16,8 +16,9 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable
 from types import TracebackType
-from typing import Self
+from typing import IO, Self
 
 from rich.console import Console
 from rich.progress import BarColumn, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -29,6 +30,24 @@ logger = logging.getLogger(__name__)
 def on_terminal() -> bool:
     """Whether a live display fits: standard error is a terminal that can redraw a line."""
     return sys.stderr.isatty() and os.environ.get("TERM", "") not in ("", "dumb")
+
+
+def logging_through(stream: IO[str]) -> Callable[[], None]:
+    """Send the log lines meant for standard error through ``stream`` (rich's proxy of it while
+    a live display runs, which prints them above the display); returns what undoes it."""
+    moved = [
+        (handler, handler.stream)
+        for handler in logging.getLogger().handlers
+        if isinstance(handler, logging.StreamHandler) and handler.stream in (sys.__stderr__, sys.stderr)
+    ]
+    for handler, _ in moved:
+        handler.setStream(stream)
+
+    def undo() -> None:
+        for handler, old in moved:
+            handler.setStream(old)
+
+    return undo
 
 
 class Progress:
@@ -49,6 +68,7 @@ class Progress:
         self.live = on_terminal() if live is None else live
         self._bar: Bar | None = None
         self._task: TaskID | None = None
+        self._undo: Callable[[], None] | None = None
         self._began = self._logged = time.monotonic()
 
     def __enter__(self) -> Self:
@@ -64,6 +84,7 @@ class Progress:
                 transient=False,
             )
             self._bar.start()
+            self._undo = logging_through(sys.stderr)
             self._task = self._bar.add_task(self.what, total=self.total, figures=self.figures())
         return self
 
@@ -73,6 +94,8 @@ class Progress:
         if self._bar is not None:
             self._refresh()
             self._bar.stop()
+            if self._undo is not None:
+                self._undo()
         logger.info("%s %s: %s", self.what, "ended" if kind is None else "stopped", self.figures())
 
     def advance(self, done: float = 1, **counts: int) -> None:
@@ -86,6 +109,13 @@ class Progress:
         elif now - self._logged >= self.every:
             self._logged = now
             logger.info("%s: %s", self.what, self.figures(with_time_left=True))
+
+    def update(self, done: float, total: float | None, **counts: int) -> None:
+        """The figures as they stand (a crawl's stats), rather than increments."""
+        if total != self.total:
+            self.set_total(total)
+        self.counts.update(counts)
+        self.advance(done - self.done)
 
     def set_total(self, total: float | None) -> None:
         """The amount of work, once known (a sitemap index read, a file's size)."""
@@ -103,7 +133,7 @@ class Progress:
         parts = [done, *(f"{name} {n:,}" for name, n in self.counts.items())]
         if with_time_left and self.total and self.done:
             rate = self.done / max(time.monotonic() - self._began, 1e-9)
-            parts.append(f"about {_duration((self.total - self.done) / rate)} left")
+            parts.append(f"about {duration((self.total - self.done) / rate)} left")
         return ", ".join(parts)
 
     def _refresh(self) -> None:
@@ -111,7 +141,7 @@ class Progress:
         self._bar.update(self._task, completed=self.done, figures=self.figures())
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
     if seconds < 90:
         return f"{seconds:.0f} s"
     if seconds < 5400:

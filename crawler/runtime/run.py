@@ -18,13 +18,14 @@ from crawler.config.seeds import Source
 from crawler.config.wirewatch import Config
 from crawler.discovery.spider import NewsSpider
 from crawler.fetch.settings import crawl_settings
+from crawler.runtime.display import CrawlDisplay
 from crawler.runtime.exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_SOURCES_FAILED
 from pipelines.analyse import close_all, fewer_collections
+from pipelines.core.dates import Window
 from pipelines.store import Store, close_shared
 from pipelines.watch.watchlist import Watchlist
 
 logger = logging.getLogger(__name__)
-
 
 
 @dataclass
@@ -91,8 +92,10 @@ def run_once(
     watchlists: list[Watchlist],
     database: Path,
     trigger: str = "cli",
+    live: bool = False,
 ) -> RunResult:
-    """Crawl each source once (all in parallel, each with its own politeness) and record it."""
+    """Crawl each source once (all in parallel, each with its own politeness) and record it;
+    ``live``: show each source's progress on standard error meanwhile."""
     began = time.monotonic()
     store = Store(database)
     try:
@@ -100,31 +103,7 @@ def run_once(
     finally:
         store.close()
     logger.info("run %d started (%s): %s", run_id, trigger, ", ".join(s.id for s in sources))
-
-    level = logging.getLogger().level
-    process = CrawlerProcess(
-        {"LOG_LEVEL": config.log_level, "LOG_INSTALL_ROOT_HANDLER": False, "TELNETCONSOLE_ENABLED": False}
-    )
-    # Scrapy lowers the root logger to NOTSET: every request's debug lines would be built, then
-    # dropped by the handler. Keep the level logging was set up with.
-    logging.getLogger().setLevel(level)
-    crawlers = []
-    for i, source in enumerate(sources):
-        # The first crawler installs the (asyncio) reactor; a process gets exactly one.
-        crawler = Crawler(
-            NewsSpider, crawl_settings(config, source, watchlists, database), init_reactor=i == 0
-        )
-        process.crawl(
-            crawler, source=source, max_age=config.max_age, max_page_bytes=config.crawl.max_page_bytes
-        )
-        crawlers.append((source, crawler))
-    try:
-        with fewer_collections():
-            process.start()
-    finally:
-        close_all()
-        close_shared()
-
+    crawlers = crawl(config, sources, watchlists, database, live=live)
     results = [
         summarize(source.id, crawler.stats.get_stats() if crawler.stats else {})
         for source, crawler in crawlers
@@ -145,3 +124,58 @@ def run_once(
         store.close()
     logger.info("run %d ended: %s", run_id, status)
     return RunResult(run_id, status, results)
+
+
+def crawl(
+    config: Config,
+    sources: list[Source],
+    watchlists: list[Watchlist],
+    database: Path,
+    live: bool = False,
+    window: Window | None = None,
+    open_ended: bool = False,
+) -> list[tuple[Source, Crawler]]:
+    """One crawler per source, all in parallel, each with its own politeness, until every one
+    is done or the process is interrupted; returns them, stats and all. With a ``window``, each
+    backfills it (crawler/discovery/spider.py) and never alerts. ``live``: per-source lines on
+    standard error while it runs (crawler/runtime/display.py)."""
+    level = logging.getLogger().level
+    process = CrawlerProcess(
+        {"LOG_LEVEL": config.log_level, "LOG_INSTALL_ROOT_HANDLER": False, "TELNETCONSOLE_ENABLED": False}
+    )
+    # Scrapy lowers the root logger to NOTSET: every request's debug lines would be built, then
+    # dropped by the handler. Keep the level logging was set up with.
+    logging.getLogger().setLevel(level)
+    crawlers = []
+    for i, source in enumerate(sources):
+        settings = crawl_settings(config, source, watchlists, database)
+        if window is not None:
+            settings["WIREWATCH_WINDOW"] = window
+        # The first crawler installs the (asyncio) reactor; a process gets exactly one.
+        crawler = Crawler(NewsSpider, settings, init_reactor=i == 0)
+        process.crawl(
+            crawler,
+            source=source,
+            max_age=config.max_age,
+            max_page_bytes=config.crawl.max_page_bytes,
+            window=window,
+            open_ended=open_ended,
+        )
+        crawlers.append((source, crawler))
+    display = None
+    if live or window is not None:
+        from twisted.internet import reactor
+
+        display = CrawlDisplay(
+            [(s.id, c) for s, c in crawlers], live=live, log=window is not None and not live
+        )
+        reactor.callWhenRunning(display.start)  # type: ignore[attr-defined]
+    try:
+        with fewer_collections():
+            process.start()
+    finally:
+        if display is not None:
+            display.stop()
+        close_all()
+        close_shared()
+    return crawlers

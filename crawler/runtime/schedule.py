@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from crawler.config.seeds import Source
     from crawler.config.wirewatch import Config
 
+
 @dataclass(frozen=True)
 class Job:
     """One scheduled job: crawl some sources, or run a wirewatch subcommand."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from email.utils import parsedate_to_datetime
 
@@ -36,3 +37,15 @@ def parse_date(value: str | None, default_tz: tzinfo = UTC) -> datetime | None:
 def iso_utc(value: datetime) -> str:
     """The form stored in the database: ISO 8601 in UTC, seconds precision, ``+00:00``."""
     return value.astimezone(UTC).replace(microsecond=0).isoformat()
+
+
+@dataclass(frozen=True)
+class Window:
+    """The publication times a backfill keeps: from ``since`` (included) to ``until`` (excluded)."""
+
+    since: datetime
+    until: datetime
+
+    def holds(self, moment: datetime | None) -> bool:
+        """Whether a story published at ``moment`` belongs; an undated one does not."""
+        return moment is not None and self.since <= moment < self.until

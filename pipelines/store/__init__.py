@@ -5,7 +5,7 @@ Schema and migrations in order (`schema`); writers batch in savepoints; readers 
 from pipelines.store.articles import QueryError, StoredArticle, Validators
 from pipelines.store.connection import BATCH_SECONDS, ReadOnly, now_iso
 from pipelines.store.database import Store, close_shared, shared
-from pipelines.store.lock import LockHeld, RunLock, lock_path, regroup_lock
+from pipelines.store.lock import LockHeld, RunLock, backfill_lock, lock_path, regroup_lock
 
 __all__ = [
     "BATCH_SECONDS",
@@ -16,6 +16,7 @@ __all__ = [
     "Store",
     "StoredArticle",
     "Validators",
+    "backfill_lock",
     "close_shared",
     "lock_path",
     "now_iso",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipelines.store.articles import Articles
+from pipelines.store.backfill import Backfills
 from pipelines.store.labels import Labels
 from pipelines.store.outbox import Outbox
 from pipelines.store.report import Reports
@@ -12,7 +13,7 @@ from pipelines.store.runs import Runs
 from pipelines.store.stories import Stories
 
 
-class Store(Articles, Stories, Outbox, Runs, Reports, Labels):
+class Store(Articles, Stories, Outbox, Runs, Reports, Labels, Backfills):
     """The wirewatch database. Open one per process (or use `shared` in a crawl) and close it;
     ``readonly=True`` for commands that only read: they never wait for a writer."""
 

@@ -91,6 +91,7 @@ HIDDEN = (
     "story_links",
     "story_rebuild",
     "http_validators",
+    "backfill_pages",
     "digests",
     "_sqlite_migrations",
 )

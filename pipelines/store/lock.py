@@ -38,6 +38,12 @@ def regroup_lock(database: Path, trigger: str = "recluster") -> RunLock:
     return RunLock(database.parent / (database.name + ".recluster.lock"), trigger)
 
 
+def backfill_lock(database: Path) -> RunLock:
+    """The lock a backfill holds: one at a time, apart from the run lock (a backfill lasts hours;
+    the runs and their alerts go on meanwhile)."""
+    return RunLock(database.parent / (database.name + ".backfill.lock"), "backfill")
+
+
 class RunLock:
     """``with RunLock(lock_path(db), "cli"):`` runs the block holding the lock or raises LockHeld."""
 

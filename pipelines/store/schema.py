@@ -368,3 +368,22 @@ def _source_health(db: sqlite_utils.Database) -> None:
         CREATE INDEX notices_due ON notices(status, next_attempt_at);
         """
     )
+
+
+@MIGRATIONS(name="0011_backfill_pages")
+def _backfill_pages(db: sqlite_utils.Database) -> None:
+    """The walk of a backfill: sitemaps and listing pages whose stories are all handled, per
+    source and window, so a stopped backfill resumes without reading them again."""
+    db.executescript(
+        """
+        CREATE TABLE backfill_pages (
+            source TEXT NOT NULL,
+            since TEXT NOT NULL,                -- the window: ISO 8601 UTC
+            until TEXT NOT NULL,                -- '' for a window open to the present
+            url TEXT NOT NULL,                  -- a sitemap (index) or listing page
+            follow TEXT NOT NULL,               -- JSON: the sitemaps or next page it leads to
+            done_at TEXT NOT NULL,
+            PRIMARY KEY (source, since, until, url)
+        ) WITHOUT ROWID;
+        """
+    )

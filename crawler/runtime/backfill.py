@@ -1,0 +1,55 @@
+"""A backfill: one source's stories published in a window of the past, stored, grouped and
+flagged like a run's, never alerted; resumable (crawler/discovery/backfill.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from crawler.config.seeds import Source
+from crawler.config.wirewatch import Config
+from crawler.discovery.backfill import Counts
+from crawler.runtime.display import walk_counts
+from crawler.runtime.exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_SOURCES_FAILED
+from crawler.runtime.run import SourceResult, crawl, summarize
+from pipelines.core.dates import Window
+from pipelines.watch.watchlist import Watchlist
+
+
+@dataclass
+class BackfillResult:
+    result: SourceResult  # as a run's: requests, new, flagged, known, errors...
+    walk: Counts
+    outside: int  # stories whose own date is outside the window: not kept
+    undated: int  # stories with no date at all: not kept
+    finished: bool  # False: interrupted; the same command goes on where it stopped
+
+    @property
+    def exit_code(self) -> int:
+        if not self.finished:
+            return EXIT_INTERRUPTED
+        return EXIT_OK if self.result.status == "ok" else EXIT_SOURCES_FAILED
+
+
+def backfill(
+    config: Config,
+    source: Source,
+    watchlists: list[Watchlist],
+    database: Path,
+    window: Window,
+    open_ended: bool,
+    live: bool = False,
+) -> BackfillResult:
+    """Walk ``source``'s sitemaps and listings back to ``window.since`` and store its stories
+    published in the window (``open_ended``: no --until was given, the window ends now)."""
+    ((_, crawler),) = crawl(
+        config, [source], watchlists, database, live=live, window=window, open_ended=open_ended
+    )
+    stats = crawler.stats.get_stats() if crawler.stats else {}
+    return BackfillResult(
+        summarize(source.id, stats),
+        walk_counts(crawler) or Counts(),
+        stats.get("wirewatch/backfill/outside", 0),
+        stats.get("wirewatch/backfill/undated", 0),
+        stats.get("finish_reason") == "finished",
+    )
