@@ -7,7 +7,20 @@ from __future__ import annotations
 import click
 
 from crawler import __version__
-from crawler.cli import alerts, export, labels, queries, report, run, service, sources, stories, watch, web
+from crawler.cli import (
+    alerts,
+    archive,
+    export,
+    labels,
+    queries,
+    report,
+    run,
+    service,
+    sources,
+    stories,
+    watch,
+    web,
+)
 from crawler.cli.errors import Group
 
 EXIT_CODES = """\b
@@ -59,5 +72,6 @@ for command in (
     web.serve,
     report.report,
     export.export,
+    archive.import_,
 ):
     main.add_command(command)
