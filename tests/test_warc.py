@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
 import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
@@ -156,3 +162,127 @@ def test_a_file_cut_short_is_read_to_its_last_whole_record(site, workspace, tmp_
     result = workspace.cli("import", str(warc))
     assert result.returncode == 4 and "stored 2 " in result.stdout
     assert re.search(rf"at offset {len(whole[0]) + len(whole[1])}: ", result.stderr)
+
+
+def test_a_crawl_archives_its_pages_and_reextract_restores_the_texts(site, workspace):
+    text = workspace.config.read_text().replace(
+        'database = "test.db"\n', 'database = "test.db"\narchive = "warc"\n'
+    )
+    workspace.config.write_text(text)
+    workspace.add_seed("demo", demo_seed(site.base))
+    assert workspace.run().returncode == 0
+    articles = {r["id"]: dict(r) for r in workspace.query("SELECT * FROM articles")}
+    flags = [
+        tuple(r)
+        for r in workspace.query("SELECT article_id, watchlist, tier, score FROM flags ORDER BY 1, 2")
+    ]
+    pages = {
+        r["article_id"]: (r["file"], r["offset"]) for r in workspace.query("SELECT * FROM article_pages")
+    }
+    assert articles and set(pages) == set(articles)
+    files = sorted((workspace.root / "archive").glob("wirewatch-*.warc.gz"))
+    assert len(files) == 1 and all(
+        file == str(files[0].relative_to(workspace.root)) for file, _ in pages.values()
+    )
+    found = list(records(files[0]))
+    kinds = {type(r).__name__ for r in found}
+    assert kinds == {"Page", "Other"}  # responses, and the requests beside them
+    for article_id, (file, offset) in pages.items():
+        page = page_at(workspace.root / file, offset)
+        assert articles[article_id]["title"] in page.html
+
+    # Texts and titles damaged (as a worse extractor would leave them), flags gone:
+    conn = sqlite3.connect(workspace.db)
+    conn.execute("UPDATE articles SET text = 'blank', title = 'blank', author = NULL")
+    conn.execute("DELETE FROM flags")
+    conn.commit()
+    conn.close()
+    result = workspace.cli("reextract")
+    assert result.returncode == 0, result.stderr
+    assert (
+        f"articles {len(articles)}: changed {len(articles)}, unchanged 0, no archived page 0" in result.stdout
+    )
+    assert f"{len(articles)} articles regrouped" in result.stdout
+    after = {r["id"]: dict(r) for r in workspace.query("SELECT * FROM articles")}
+    for article_id, before in articles.items():
+        for key in ("title", "text", "published_at", "author", "content_hash"):
+            assert after[article_id][key] == before[key], (article_id, key)
+    assert [
+        tuple(r)
+        for r in workspace.query("SELECT article_id, watchlist, tier, score FROM flags ORDER BY 1, 2")
+    ] == flags
+    assert (
+        workspace.query(
+            "SELECT count(*) FROM alerts WHERE created_at > ?",
+            (max(a["fetched_at"] for a in articles.values()),),
+        )[0][0]
+        == 0
+    )
+    assert {r[0] for r in workspace.query("SELECT story_id FROM articles")} != {None}
+
+    again = workspace.cli("reextract", "--source", "demo", "--since", "30d")
+    assert f"changed 0, unchanged {len(articles)}" in again.stdout
+
+
+def test_reextract_names_articles_without_a_page(site, workspace):
+    workspace.add_seed("demo", demo_seed(site.base))
+    assert workspace.run().returncode == 0  # archive off: no pages kept
+    count = workspace.query("SELECT count(*) FROM articles")[0][0]
+    result = workspace.cli("reextract")
+    assert result.returncode == 0
+    assert f"articles {count}: changed 0, unchanged 0, no archived page {count}" in result.stdout
+    assert site.base + GOOD[0] in result.stderr
+
+
+KILLED_WRITER = """
+import sys, time
+from datetime import UTC, datetime
+from pathlib import Path
+from pipelines.archive import Archive, Capture
+archive = Archive(Path(sys.argv[1]), Path(sys.argv[1]).parent, max_bytes=1 << 30)
+body = Path(sys.argv[2]).read_bytes()
+n = 0
+while True:
+    n += 1
+    archive.write(Capture(f"http://127.0.0.1/national/page-{n}/", datetime.now(UTC), 200,
+                          [("Content-Type", "text/html; charset=utf-8")], body + str(n).encode() * n, []))
+"""
+
+
+def test_an_archive_written_by_a_killed_process_reads_to_its_last_whole_record(site, tmp_path):
+    page = tmp_path / "page.html"
+    page.write_bytes(fetch(site.base + GOOD[0]))
+    folder = tmp_path / "archive"
+    writer = subprocess.Popen(
+        [sys.executable, "-c", KILLED_WRITER, str(folder), str(page)],
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        files = list(folder.glob("wirewatch-*.warc.gz"))
+        if files and files[0].stat().st_size > 2_000_000:
+            break
+        time.sleep(0.05)
+    writer.send_signal(signal.SIGKILL)
+    writer.wait()
+    (file,) = folder.glob("wirewatch-*.warc.gz")
+    found = list(records(file))
+    pages = [r for r in found if isinstance(r, Page)]
+    assert len(pages) > 10
+    assert [r.url for r in pages] == [
+        f"http://127.0.0.1/national/page-{n}/" for n in range(1, len(pages) + 1)
+    ]
+    assert all(not isinstance(r, Damaged) for r in found[:-1])  # at most the last one is cut
+    # A new writer does not append to a file a crash left: it starts another.
+    from pipelines.archive import Archive, Capture
+
+    archive = Archive(folder, tmp_path)
+    where = archive.write(Capture("http://127.0.0.1/x/", datetime.now(UTC), 200, [], b"<html></html>", []))
+    archive.close()
+    assert where.file != str(file.relative_to(tmp_path)) and where.offset == 0
+    again = Archive(folder, tmp_path)  # closed cleanly: continued
+    assert (
+        again.write(Capture("http://127.0.0.1/y/", datetime.now(UTC), 200, [], b"<html></html>", [])).file
+        == where.file
+    )
+    again.close()

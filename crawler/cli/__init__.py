@@ -73,5 +73,6 @@ for command in (
     report.report,
     export.export,
     archive.import_,
+    archive.reextract_,
 ):
     main.add_command(command)

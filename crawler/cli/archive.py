@@ -4,17 +4,19 @@ extracted again from their archived pages."""
 from __future__ import annotations
 
 import signal
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
 import click
 
-from crawler.cli.common import common_options, setup_logging, watchlists_of
+from crawler.cli.common import common_options, parse_since, setup_logging, watchlists_of
 from crawler.cli.errors import Command
 from crawler.config.seeds import load_sources, select
 from crawler.config.wirewatch import load_config
 from crawler.runtime.exits import EXIT_INTERRUPTED, EXIT_SOURCES_FAILED
 from crawler.runtime.progress import Progress
+from crawler.runtime.reextract import Reextracted, reextract
 from crawler.runtime.warc_import import Imported, import_archives
 from pipelines.store import RunLock, lock_path
 
@@ -105,3 +107,81 @@ def _print_import(counts: Imported, interrupted: bool) -> None:
         click.echo(f"  malformed: {problem}", err=True)
     if len(counts.problems) > SHOWN:
         click.echo(f"  ... and {len(counts.problems) - SHOWN} more malformed records (see the log)", err=True)
+
+
+def _since(value: str | None) -> datetime | None:
+    """--since as a day (2024-03-01) or a duration back from now (90d)."""
+    if value and value[:1].isdigit() and "-" in value:
+        try:
+            day = datetime.fromisoformat(value)
+        except ValueError:
+            raise click.BadParameter(f"not a date (2024-03-01) or a duration (90d): {value!r}") from None
+        return day if day.tzinfo else day.replace(tzinfo=UTC)
+    return parse_since(value)
+
+
+@click.command(name="reextract", cls=Command)
+@common_options
+@click.option("--source", "source_name", metavar="ID", help="Only this source's articles.")
+@click.option("--since", help="Only articles published since this day (2024-03-01) or this recently (90d).")
+def reextract_(config_path: Path | None, db: Path | None, source_name: str | None, since: str | None) -> int:
+    """Extract stored articles again from their archived pages, without the network.
+
+    After a trafilatura upgrade or a new seed hint ([extraction] in a seed file): each
+    article whose page is kept (`[storage] archive = "warc"`, or the WARC file it was
+    imported from) is read back and extracted with the current code and hints; its text,
+    title, author, date and language are replaced, its flags brought in line (never
+    alerted), and the stories regrouped when a text changed. Articles with no kept page are
+    counted and named. Holds the run lock (exit 5 while a crawl runs); exits 4 when a page
+    could not be read, 6 when interrupted (what was done is kept).
+
+    \b
+    Example: wirewatch reextract --source dawn --since 2024-03-01
+    """
+    config = load_config(config_path, db)
+    setup_logging(config.log_level)
+    sources = load_sources(config.source_paths)
+    if source_name:
+        select(sources, (source_name,))  # a usage error when it is unknown
+    start = _since(since)
+    watchlists = watchlists_of(config)
+    counts = Reextracted()
+    interrupted = False
+    _interrupt_on_sigterm()
+    counters = ("changed", "unchanged", "no page", "failed")
+    with (
+        RunLock(lock_path(config.database), "reextract"),
+        Progress("reextract", "articles", None, counters) as bar,
+    ):
+
+        def advance(done: int, now: Reextracted) -> None:
+            bar.counts.update(
+                {
+                    "changed": now.changed,
+                    "unchanged": now.unchanged,
+                    "no page": now.no_page,
+                    "failed": now.failed,
+                }
+            )
+            bar.advance(done)
+
+        try:
+            reextract(config, sources, watchlists, source_name, start, advance, counts)
+        except KeyboardInterrupt:
+            interrupted = True
+    click.echo(
+        f"articles {counts.articles:,}: changed {counts.changed:,}, unchanged {counts.unchanged:,}, "
+        f"no archived page {counts.no_page:,}, no story now {counts.failed:,}, "
+        f"unreadable {counts.unreadable:,}"
+        + (f"; {counts.regrouped:,} articles regrouped" if counts.regrouped is not None else "")
+        + (" (interrupted)" if interrupted else "")
+    )
+    if counts.no_page_urls:
+        click.echo(f"  no archived page: {', '.join(counts.no_page_urls[:SHOWN])}", err=True)
+        if len(counts.no_page_urls) > SHOWN:
+            click.echo(f"  ... and {len(counts.no_page_urls) - SHOWN} more without a page", err=True)
+    for problem in counts.problems[:SHOWN]:
+        click.echo(f"  {problem}", err=True)
+    if interrupted:
+        return EXIT_INTERRUPTED
+    return EXIT_SOURCES_FAILED if counts.unreadable else 0

@@ -20,6 +20,7 @@ from crawler.discovery.spider import NewsSpider
 from crawler.fetch.settings import crawl_settings
 from crawler.runtime.exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_SOURCES_FAILED
 from pipelines.analyse import close_all, fewer_collections
+from pipelines.archive import close_archives
 from pipelines.store import Store, close_shared
 from pipelines.watch.watchlist import Watchlist
 
@@ -124,6 +125,7 @@ def run_once(
     finally:
         close_all()
         close_shared()
+        close_archives()
 
     results = [
         summarize(source.id, crawler.stats.get_stats() if crawler.stats else {})

@@ -173,3 +173,22 @@ def _reason(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return "Unknown"
+
+
+_SHARED: dict[Path, Archive] = {}
+
+
+def shared_archive(folder: Path, max_bytes: int = 1 << 30) -> Archive:
+    """The writer of a crawl's archive folder, one per process (the crawlers of all sources
+    write through it); the locations it returns are relative to the folder's parent, the
+    database's folder."""
+    key = folder.resolve()
+    if key not in _SHARED:
+        _SHARED[key] = Archive(key, key.parent, max_bytes)
+    return _SHARED[key]
+
+
+def close_archives() -> None:
+    """Close the shared writers (at the end of a crawl, however it ended)."""
+    while _SHARED:
+        _SHARED.popitem()[1].close()
