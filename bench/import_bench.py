@@ -91,7 +91,9 @@ def import_once(folder: Path, warc: Path, profile: bool) -> dict[str, object]:
         command[1:3] = ["-m", "cProfile", "-o", str(folder / "import.prof"), "-m", "crawler"]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    process = subprocess.Popen(
+        command, cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
     peak, main_cpu = 0, 0.0
     stop = threading.Event()
     ticks = os.sysconf("SC_CLK_TCK")
@@ -152,8 +154,14 @@ def profile_worker(files: list[Path], target: Path) -> None:
     source = parse_source_text(news_site.seed(BASE), "bench.toml")
     now = datetime.now(UTC)
     jobs = [
-        Job(f.read_text("utf-8"), f"{BASE}/{f.parent.parent.name}/{f.parent.name}/", now, source.allowed_domains,
-            source.timezone, source.language)
+        Job(
+            f.read_text("utf-8"),
+            f"{BASE}/{f.parent.parent.name}/{f.parent.name}/",
+            now,
+            source.allowed_domains,
+            source.timezone,
+            source.language,
+        )
         for f in files
     ]
     for job in jobs[:20]:
@@ -167,7 +175,9 @@ def profile_worker(files: list[Path], target: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--pages", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=0, help="crawl.workers (0: one per core)")
     parser.add_argument("--repeat", type=int, default=1, help="fresh imports to make (the median counts)")
@@ -213,7 +223,9 @@ def main() -> None:
         )
         print(f"  summary: {run['summary']}")
         if "cpu_ratio" in run:
-            print(f"  CPU ratio {run['cpu_ratio']} (goal <= 1.1), wall-clock ratio {run['wall_ratio']} (goal >= 1.8)")
+            print(
+                f"  CPU ratio {run['cpu_ratio']} (goal <= 1.1), wall-clock ratio {run['wall_ratio']} (goal >= 1.8)"
+            )
         runs.append(run)
     rated = [r for r in runs if "cpu_ratio" in r]
     if len(rated) > 1:
