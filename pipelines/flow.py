@@ -42,9 +42,11 @@ def keep(
     requested_url: str,
     policy: AlertPolicy | None = None,
     features: stories.Features | None = None,
+    page: tuple[str, int] | None = None,
 ) -> int | None:
     """Store a new article, group it into a story, flag it and queue its alerts, whole.
 
+    ``page`` is where its page is archived (a WARC file and the offset of its record).
     Returns its id, or None when its canonical URL was stored already (the requested URL then
     becomes an alias of it). While a `regroup` is under way the article waits for it to be
     grouped, and its alerts are queued then, so one story still makes one core alert.
@@ -60,9 +62,29 @@ def keep(
                 store, article_id, source, article.title, article.text, at, article.published_at, features
             )
         store.set_flags(article_id, verdicts)
+        if page is not None:
+            store.set_page(article_id, *page)
         if policy is not None and not waiting:
             outbox.queue(store, article_id, verdicts, article.published_at, policy)
     return article_id
+
+
+def refresh(
+    store: Store,
+    article_id: int,
+    article: Article,
+    verdicts: dict[str, Verdict],
+    policy: AlertPolicy | None = None,
+) -> bool:
+    """A stored article extracted again (`reextract`): its text and metadata replaced and its
+    flags brought in line, as `rescore` does, in one unit. True when the extraction changed
+    (its story then needs `regroup`: grouping depends on every earlier article's text)."""
+    with store.write():
+        changed = store.replace_extraction(article_id, article)
+        store.set_flags(article_id, verdicts)
+        if policy is not None and store.story_of(article_id) is not None:
+            outbox.queue(store, article_id, verdicts, article.published_at, policy)
+    return changed
 
 
 def dead_link(store: Store, source: str, url: str, status: int) -> int:

@@ -27,6 +27,10 @@ class ArticlePage:
     transient: bool = False  # an error of ours (a dead worker), not of the page
     features: Any = None  # clustering features (pipelines.stories.Features), computed by a worker
     verdicts: dict[str, Verdict] = field(default_factory=dict)
+    # With [storage] archive = "warc": the page as fetched (pipelines.archive.Capture), until
+    # ArchiveStage writes it; then where it was written (WARC file, offset of its record).
+    capture: Any = None
+    archived: tuple[str, int] | None = None
 
     def __repr__(self) -> str:  # Scrapy logs dropped items; keep the page's HTML out of the log
         return f"<ArticlePage {self.source} {self.url}>"

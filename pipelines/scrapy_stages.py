@@ -1,5 +1,6 @@
 """The only Scrapy-aware part of pipelines: item pipelines that call the stages in flow order.
 
+ArchiveStage (50): with [storage] archive = "warc", the page as fetched into the WARC archive.
 AnalyseStage (100): extract, flag and story features, in worker processes (`analyse`).
 KeepStage (300): store, group into a story, flag, queue alerts (`flow.keep`); in a backfill
 (setting WIREWATCH_WINDOW), only stories published in the window, and no alerts.
@@ -8,14 +9,16 @@ KeepStage (300): store, group into a story, flag, queue alerts (`flow.keep`); in
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scrapy.exceptions import DropItem
+from scrapy.exceptions import DropItem, NotConfigured
 from twisted.internet.task import LoopingCall
 
 from pipelines import flow
 from pipelines import store as storage
 from pipelines.analyse import Job, shared_analyser
+from pipelines.archive import shared_archive
 from pipelines.core.dates import Window
 from pipelines.items import ArticlePage, DeadLink
 
@@ -33,6 +36,30 @@ def record_error(stats: StatsCollector, source: str, url: str, message: str, kin
     stats.set_value("wirewatch/errors", errors)
     stats.inc_value("wirewatch/article_errors" if kind == "article" else "wirewatch/discovery_errors")
     logger.error("[%s] %s %s: %s", source, kind, url, message)
+
+
+class ArchiveStage:
+    """Writes each fetched article page into the crawl's WARC files (one writer per process,
+    shared by the crawlers of all sources), before it goes to a worker: the page's bytes stay
+    in this process."""
+
+    def __init__(self, crawler: Crawler):
+        folder = crawler.settings.get("WIREWATCH_ARCHIVE")
+        if not folder:
+            raise NotConfigured("[storage] archive is off")
+        self.stats = crawler.stats
+        self.archive = shared_archive(Path(folder), crawler.settings.getint("WIREWATCH_ARCHIVE_BYTES"))
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ArchiveStage:
+        return cls(crawler)
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, ArticlePage) and item.capture is not None:
+            where = self.archive.write(item.capture)
+            item.archived, item.capture = (where.file, where.offset), None
+            self.stats.inc_value("wirewatch/archived")
+        return item
 
 
 class AnalyseStage:
@@ -133,6 +160,7 @@ class KeepStage:
             item.url,
             self.alerts,
             item.features,
+            item.archived,
         )
         if article_id is None:
             self.stats.inc_value("wirewatch/store/duplicates")

@@ -111,7 +111,13 @@ def test_a_run_due_again_while_running_is_skipped_and_a_manual_run_is_locked_out
 
 
 def test_sigterm_during_a_run_ends_cleanly_and_nothing_is_lost(workspace, manifest):
-    with DemoSite(page_delay=0.4) as slow:
+    # Pages slow enough that the run is still fetching when its first stories are stored, even
+    # on a loaded machine where the extraction worker takes seconds to start.
+    # (the slow lane serves one page at a time: a queue of them must not time out)
+    workspace.config.write_text(
+        workspace.config.read_text().replace("download_timeout = 3", "download_timeout = 60")
+    )
+    with DemoSite(page_delay=1.0) as slow:
         workspace.add_seed("demo", demo_seed(slow.base))
         with daemon(workspace, 'default = "every 1s"\n') as d:
             wait_for(

@@ -17,6 +17,11 @@ from crawler.demo.server import DemoSite
 
 
 def test_a_run_on_a_terminal_shows_each_source_live(workspace):
+    # Slow pages keep the run on screen for a few redraws; the slow lane serves them one at a
+    # time, so a loaded machine must not turn the queue into time-outs.
+    workspace.config.write_text(
+        workspace.config.read_text().replace("download_timeout = 3", "download_timeout = 30")
+    )
     with DemoSite(page_delay=0.3) as slow:
         workspace.add_seed("demo", demo_seed(slow.base))
         master, slave = pty.openpty()

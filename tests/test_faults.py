@@ -141,7 +141,9 @@ def test_every_fault_is_reported_and_the_run_goes_on(faulty_site, workspace, man
     # A dead link is counted and remembered, not an error.
     assert not any(e.startswith(base + "/faults/articles/gone/") for e in errors)
     assert faulty["dead_links"] == 1
-    assert [r["url"] for r in workspace.query("SELECT url FROM dead_links")] == [base + "/faults/articles/gone/"]
+    assert [r["url"] for r in workspace.query("SELECT url FROM dead_links")] == [
+        base + "/faults/articles/gone/"
+    ]
     # The messages also reach the operator on stderr, naming the source.
     assert "faulty:" in result.stderr and "HTTP 500" in result.stderr
 
@@ -189,4 +191,6 @@ def test_a_response_from_a_private_address_is_refused_whatever_the_name_resolved
     public = answer("93.184.216.34")
     assert guard.process_response(request, public) is public
     # Test sites on loopback: allowed when the config says so.
-    assert AddressGuardMiddleware(allow_private=True).process_response(request, answer("127.0.0.1")) is not None
+    assert (
+        AddressGuardMiddleware(allow_private=True).process_response(request, answer("127.0.0.1")) is not None
+    )

@@ -175,7 +175,13 @@ def wait_until_stored(workspace, count: int, timeout: float = 60) -> None:
 
 
 def test_killed_run_is_resumed_without_loss_or_duplicates(workspace, manifest):
-    with DemoSite(page_delay=0.5) as slow:
+    # Slow pages: the run must still be fetching when it is killed, however slowly its
+    # extraction worker starts on a loaded machine.
+    # (the slow lane serves one page at a time: a queue of them must not time out)
+    workspace.config.write_text(
+        workspace.config.read_text().replace("download_timeout = 3", "download_timeout = 60")
+    )
+    with DemoSite(page_delay=1.0) as slow:
         workspace.add_seed("demo", demo_seed(slow.base))
         process = start_run(workspace)
         wait_until_stored(workspace, 3)

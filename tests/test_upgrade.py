@@ -41,7 +41,9 @@ def test_a_database_of_the_last_release_migrates_on_first_use(tmp_path: Path):
     assert len(applied) == len(set(applied)) and not MIGRATIONS.pending(sqlite_utils.Database(after))
     assert {t: after.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in counts} == counts
     indexed = after.execute("SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'the'").fetchone()[0]
-    assert indexed == after.execute("SELECT count(*) FROM articles WHERE text LIKE '% the %'").fetchone()[0] > 0
+    assert (
+        indexed == after.execute("SELECT count(*) FROM articles WHERE text LIKE '% the %'").fetchone()[0] > 0
+    )
     after.close()
 
     regrouped = run_cli("recluster", "--db", str(db), cwd=tmp_path)

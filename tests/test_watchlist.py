@@ -334,4 +334,6 @@ def test_a_gazetteer_term_in_two_labels_is_an_error(tmp_path):
     path.write_text('[CPEC_SITE]\nterms = ["Dasu", "Karot"]\n[PLACE]\nterms = ["Besham", "dasu"]\n')
     with pytest.raises(ConfigError) as error:
         load_gazetteer(path)
-    assert error.value.problems == [f"{path}: PLACE.terms: 'dasu' is also a term of CPEC_SITE; keep it in one label"]
+    assert error.value.problems == [
+        f"{path}: PLACE.terms: 'dasu' is also a term of CPEC_SITE; keep it in one label"
+    ]

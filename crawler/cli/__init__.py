@@ -9,6 +9,7 @@ import click
 from crawler import __version__
 from crawler.cli import (
     alerts,
+    archive,
     backfill,
     export,
     labels,
@@ -30,7 +31,8 @@ Exit codes (for cron and systemd):
   2  usage error: bad command-line arguments
   3  configuration error: a config, seed or watchlist file is invalid; nothing was crawled
   4  one or more sources had errors (unreachable, HTTP errors, broken feeds); the articles
-     of the others are stored, and `wirewatch sources` shows which failed
+     of the others are stored, and `wirewatch sources` shows which failed (import and
+     reextract: a record or page could not be read; the rest is stored)
   5  another run holds the lock (<database>.lock); nothing was done
   6  interrupted (Ctrl-C or SIGTERM); everything stored so far is kept
   7  `wirewatch status` only: a source failed its last runs (--failing-after)
@@ -73,5 +75,7 @@ for command in (
     report.report,
     export.export,
     backfill.backfill,
+    archive.import_,
+    archive.reextract_,
 ):
     main.add_command(command)

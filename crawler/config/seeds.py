@@ -200,6 +200,18 @@ def load_sources(paths: tuple[Path, ...]) -> list[Source]:
     return sources
 
 
+def source_of(sources: list[Source], url: str) -> Source | None:
+    """The source a (normalised) URL belongs to: its host in the source's allowed_domains and
+    the URL matching its story patterns, as a crawl decides which links are stories."""
+    host = (urlsplit(url).hostname or "").lower()
+    for source in sources:
+        if any(host == d or host.endswith("." + d) for d in source.allowed_domains) and source.is_article(
+            url
+        ):
+            return source
+    return None
+
+
 def select(sources: list[Source], names: tuple[str, ...]) -> list[Source]:
     """The enabled sources, or those named (enabled or not); unknown names are an error."""
     if not names:

@@ -51,6 +51,8 @@ ScheduleSpec = Annotated[Spec, PlainValidator(_spec)]
 
 class Storage(Model):
     database: FilePath
+    archive: Literal["none", "warc"] = "none"  # "warc": keep fetched pages (pipelines/archive)
+    archive_file_mb: Annotated[StrictInt, Field(ge=1)] = 1024
 
 
 class Sources(Model):

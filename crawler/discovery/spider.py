@@ -31,6 +31,7 @@ from crawler.discovery.links import (
     parse_sitemap,
 )
 from crawler.fetch.challenges import Blocked
+from pipelines.archive import Capture
 from pipelines.core.dates import Window
 from pipelines.core.urls import normalize_url
 from pipelines.items import ArticlePage, DeadLink
@@ -79,6 +80,14 @@ def excuse(request: scrapy.Request, message: str) -> str | None:
         # A page_url template counts on past the last page: its 404 is the listing's end.
         return "the listing ends before this page"
     return None
+
+
+def _header_pairs(headers: Any) -> list[tuple[str, str]]:
+    return [
+        (name.decode("latin-1"), value.decode("latin-1"))
+        for name, values in headers.items()
+        for value in values
+    ]
 
 
 class NewsSpider(scrapy.Spider):
@@ -351,6 +360,15 @@ class NewsSpider(scrapy.Spider):
         )
         if isinstance(response, TextResponse):
             page.html = response.text
+            if self.crawler.settings.get("WIREWATCH_ARCHIVE"):  # [storage] archive: keep the page
+                page.capture = Capture(
+                    response.url,
+                    page.fetched_at,
+                    response.status,
+                    _header_pairs(response.headers),
+                    response.body,
+                    _header_pairs(response.request.headers) if response.request else [],
+                )
         else:
             content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1") or "unknown"
             page.error = f"not an HTML page (Content-Type {content_type})"

@@ -101,6 +101,7 @@ def crawl_settings(
             "scrapy.spidermiddlewares.depth.DepthMiddleware": None,  # no depth limits here
         },
         "ITEM_PIPELINES": {
+            "pipelines.scrapy_stages.ArchiveStage": 50,
             "pipelines.scrapy_stages.AnalyseStage": 100,
             "pipelines.scrapy_stages.KeepStage": 300,
         },
@@ -111,6 +112,9 @@ def crawl_settings(
         ),
         "WIREWATCH_WORKERS": crawl.workers,
         "WIREWATCH_DB": str(database),
+        # [storage] archive = "warc": the crawl's WARC files go to `archive/` beside the database.
+        "WIREWATCH_ARCHIVE": str(database.parent / "archive") if config.storage.archive == "warc" else None,
+        "WIREWATCH_ARCHIVE_BYTES": config.storage.archive_file_mb << 20,
         "WIREWATCH_ALLOW_PRIVATE": crawl.allow_private_addresses,
         "WIREWATCH_ALERTS": config.alerts,
     }

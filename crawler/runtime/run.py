@@ -21,6 +21,7 @@ from crawler.fetch.settings import crawl_settings
 from crawler.runtime.display import CrawlDisplay
 from crawler.runtime.exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_SOURCES_FAILED
 from pipelines.analyse import close_all, fewer_collections
+from pipelines.archive import close_archives
 from pipelines.core.dates import Window
 from pipelines.store import Store, close_shared
 from pipelines.watch.watchlist import Watchlist
@@ -178,4 +179,5 @@ def crawl(
             display.stop()
         close_all()
         close_shared()
+        close_archives()
     return crawlers

@@ -44,7 +44,6 @@ class ExtractionError(Exception):
     """The page holds no usable article; the message says why."""
 
 
-
 def _same_site(url: str, allowed_domains: tuple[str, ...]) -> bool:
     host = urlsplit(url).hostname or ""
     return any(host == d or host.endswith("." + d) for d in allowed_domains)

@@ -6,9 +6,11 @@ from pipelines.store.articles import QueryError, StoredArticle, Validators
 from pipelines.store.connection import BATCH_SECONDS, ReadOnly, now_iso
 from pipelines.store.database import Store, close_shared, shared
 from pipelines.store.lock import LockHeld, RunLock, backfill_lock, lock_path, regroup_lock
+from pipelines.store.pages import ArchivedArticle
 
 __all__ = [
     "BATCH_SECONDS",
+    "ArchivedArticle",
     "LockHeld",
     "QueryError",
     "ReadOnly",

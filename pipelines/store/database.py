@@ -8,12 +8,13 @@ from pipelines.store.articles import Articles
 from pipelines.store.backfill import Backfills
 from pipelines.store.labels import Labels
 from pipelines.store.outbox import Outbox
+from pipelines.store.pages import Pages
 from pipelines.store.report import Reports
 from pipelines.store.runs import Runs
 from pipelines.store.stories import Stories
 
 
-class Store(Articles, Stories, Outbox, Runs, Reports, Labels, Backfills):
+class Store(Articles, Stories, Outbox, Runs, Reports, Labels, Backfills, Pages):
     """The wirewatch database. Open one per process (or use `shared` in a crawl) and close it;
     ``readonly=True`` for commands that only read: they never wait for a writer."""
 

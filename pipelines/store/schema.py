@@ -387,3 +387,18 @@ def _backfill_pages(db: sqlite_utils.Database) -> None:
         ) WITHOUT ROWID;
         """
     )
+
+
+@MIGRATIONS(name="0012_article_pages")
+def _article_pages(db: sqlite_utils.Database) -> None:
+    """Where each article's page is kept in a web archive (WARC), for `wirewatch reextract`:
+    the crawl's own archive (`[storage] archive = "warc"`) or the file it was imported from."""
+    db.executescript(
+        """
+        CREATE TABLE article_pages (
+            article_id INTEGER PRIMARY KEY REFERENCES articles(id),
+            file TEXT NOT NULL,                 -- relative to the database's folder, or absolute
+            offset INTEGER NOT NULL             -- where the page's record starts in it
+        );
+        """
+    )

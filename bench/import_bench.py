@@ -1,0 +1,243 @@
+"""Import performance: a WARC of generated article pages imported on a fresh database.
+
+    python bench/import_bench.py [--pages 10000] [--workers 0] [--repeat 1] [--dir /tmp/wirewatch-import]
+                                 [--profile]
+
+1. Generates --pages article pages (bench/news_site.py, the pages the crawl benchmark uses,
+   100-250 KB each) and writes them into one gzipped WARC (a gzip member per record, as
+   CC-NEWS and Browsertrix write them), each response with its HTTP headers and a request.
+2. The limit: trafilatura's extraction alone (`bare_extraction` with metadata, all features
+   on, as bench/perf.py measures it), in this process over the same pages.
+3. `wirewatch import` of the WARC on a fresh database, in its own process: wall and CPU time
+   (the import and its worker processes), the importing process's own CPU, stories stored,
+   and the peak resident memory of the process tree (sampled from /proc every 0.25 s). With
+   --repeat N, N fresh imports, each just after measuring the limit again.
+4. The ratios the issue names: CPU per stored story / trafilatura's CPU per page (goal <= 1.1)
+   and stories per second (wall) / trafilatura's single-core pages per second (goal >= 1.8).
+
+--profile also writes cProfile statistics of the importing process (`<dir>/import.prof`) and
+of what a worker does to each page (`analyse`, run here over 500 of the pages:
+`<dir>/worker.prof`) and prints the top of each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import platform
+import pstats
+import resource
+import sqlite3
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import news_site
+from perf import extraction_alone, tree_rss_kb
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+BASE = "http://127.0.0.1:8000"  # the generated seed's allowed_domains is 127.0.0.1; nothing is served
+
+
+def write_warc(files: list[Path], target: Path) -> None:
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    with target.open("wb") as out:
+        writer = WARCWriter(out, gzip=True)
+        for f in files:
+            url = f"{BASE}/{f.parent.parent.name}/{f.parent.name}/"
+            body = f.read_bytes()
+            headers = StatusAndHeaders(
+                "200 OK",
+                [("Content-Type", "text/html; charset=UTF-8"), ("Content-Length", str(len(body)))],
+                protocol="HTTP/1.1",
+            )
+            response = writer.create_warc_record(
+                url,
+                "response",
+                payload=io.BytesIO(body),
+                length=len(body),
+                http_headers=headers,
+                warc_headers_dict={"WARC-Date": stamp},
+            )
+            request = writer.create_warc_record(
+                url,
+                "request",
+                payload=io.BytesIO(b""),
+                length=0,
+                http_headers=StatusAndHeaders(
+                    f"GET /{f.parent.parent.name}/{f.parent.name}/ HTTP/1.1",
+                    [("Host", "127.0.0.1:8000")],
+                    is_http_request=True,
+                ),
+                warc_headers_dict={"WARC-Date": stamp},
+            )
+            writer.write_request_response_pair(request, response)
+
+
+def import_once(folder: Path, warc: Path, profile: bool) -> dict[str, object]:
+    for stale in folder.glob("bench.db*"):
+        stale.unlink()
+    command = [sys.executable, "-m", "crawler", "import", "--config", str(folder / "bench.toml"), str(warc)]
+    env = dict(os.environ)
+    if profile:
+        command[1:3] = ["-m", "cProfile", "-o", str(folder / "import.prof"), "-m", "crawler"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command, cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    peak, main_cpu = 0, 0.0
+    stop = threading.Event()
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def sample() -> None:
+        nonlocal peak, main_cpu
+        while not stop.wait(0.25):
+            peak = max(peak, tree_rss_kb(process.pid))
+            try:
+                fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+                main_cpu = (int(fields[11]) + int(fields[12])) / ticks
+            except (OSError, IndexError, ValueError):
+                pass
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = process.communicate()
+    stop.set()
+    sampler.join()
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    db = sqlite3.connect(folder / "bench.db")
+    stored = db.execute("SELECT count(*) FROM articles").fetchone()[0]
+    db.close()
+    if process.returncode != 0:
+        print(f"  import: exit {process.returncode}\n{err[-2000:]}")
+    return {
+        "exit": process.returncode,
+        "summary": out.strip(),
+        "wall_s": round(wall, 2),
+        "cpu_s": round(cpu, 2),
+        "main_cpu_s": round(main_cpu, 2),
+        "stored": stored,
+        "stories_per_s": round(stored / wall, 1) if stored else 0.0,
+        "cpu_ms_per_story": round(cpu * 1000 / stored, 2) if stored else None,
+        "peak_rss_mb": round(peak / 1024),
+    }
+
+
+def show_profile(path: Path, lines: int = 25) -> None:
+    print(f"\n--- {path.name}, by own time ---")
+    stats = pstats.Stats(str(path), stream=sys.stdout)
+    stats.sort_stats("tottime").print_stats(lines)
+
+
+def profile_worker(files: list[Path], target: Path) -> None:
+    """What a worker does to each page (pipelines.analyse.analyse), profiled in this process."""
+    import cProfile
+
+    from crawler.config.seeds import parse_source_text
+    from crawler.config.wirewatch import load_config
+    from pipelines.analyse import Job, analyse
+    from pipelines.watch.watchlist import load_watchlists
+
+    config = load_config()
+    watchlists = load_watchlists(config.watchlist_paths, config.gazetteer, config.nlp_model)
+    source = parse_source_text(news_site.seed(BASE), "bench.toml")
+    now = datetime.now(UTC)
+    jobs = [
+        Job(
+            f.read_text("utf-8"),
+            f"{BASE}/{f.parent.parent.name}/{f.parent.name}/",
+            now,
+            source.allowed_domains,
+            source.timezone,
+            source.language,
+        )
+        for f in files
+    ]
+    for job in jobs[:20]:
+        analyse(job, watchlists)  # warm: lazy imports and models
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for job in jobs:
+        analyse(job, watchlists)
+    profiler.disable()
+    profiler.dump_stats(str(target))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--pages", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=0, help="crawl.workers (0: one per core)")
+    parser.add_argument("--repeat", type=int, default=1, help="fresh imports to make (the median counts)")
+    parser.add_argument("--dir", type=Path, default=Path("/tmp/wirewatch-import"))
+    parser.add_argument("--profile", action="store_true", help="cProfile the import and a worker")
+    args = parser.parse_args()
+    folder: Path = args.dir
+    if folder.exists():
+        subprocess.run(["rm", "-rf", str(folder)], check=True)
+    (folder / "seeds").mkdir(parents=True)
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.2f}"
+    )
+    started = time.perf_counter()
+    files = news_site.build(folder / "site", BASE, args.pages, datetime.now(UTC))
+    warc = folder / "pages.warc.gz"
+    write_warc(files, warc)
+    sizes = [f.stat().st_size for f in files]
+    print(
+        f"pages: {len(files)}, {min(sizes) // 1024}-{max(sizes) // 1024} KB (mean {sum(sizes) // len(sizes) // 1024} KB); "
+        f"WARC {warc.stat().st_size / 1e6:.0f} MB; made in {time.perf_counter() - started:.0f} s"
+    )
+    (folder / "seeds" / "bench.toml").write_text(news_site.seed(BASE))
+    (folder / "bench.toml").write_text(
+        '[storage]\ndatabase = "bench.db"\n[sources]\npaths = ["seeds"]\n'
+        f'[crawl]\ncontact = "bench"\nworkers = {args.workers}\n[alerts]\nroutes = []\n[log]\nlevel = "WARNING"\n'
+    )
+    runs = []
+    for i in range(args.repeat):
+        cpu, wall = extraction_alone(files, BASE, only=("trafilatura",))["trafilatura"]
+        limit_ms, limit_rate = cpu * 1000 / len(files), len(files) / wall
+        print(f"\ntrafilatura alone, one process: {limit_ms:.2f} ms CPU per page ({limit_rate:.0f} pages/s)")
+        run = import_once(folder, warc, args.profile and i == 0)
+        run["limit_ms"], run["limit_rate"] = round(limit_ms, 2), round(limit_rate, 1)
+        if run["cpu_ms_per_story"]:
+            run["cpu_ratio"] = round(run["cpu_ms_per_story"] / limit_ms, 3)  # type: ignore[operator]
+            run["wall_ratio"] = round(run["stories_per_s"] / limit_rate, 3)  # type: ignore[operator]
+        print(
+            f"import {i + 1} of {args.repeat}: exit {run['exit']}, wall {run['wall_s']} s, CPU {run['cpu_s']} s "
+            f"(importing process {run['main_cpu_s']} s, the rest workers), stored {run['stored']}, "
+            f"{run['stories_per_s']} stories/s, {run['cpu_ms_per_story']} CPU ms/story, peak RSS {run['peak_rss_mb']} MB"
+        )
+        print(f"  summary: {run['summary']}")
+        if "cpu_ratio" in run:
+            print(
+                f"  CPU ratio {run['cpu_ratio']} (goal <= 1.1), wall-clock ratio {run['wall_ratio']} (goal >= 1.8)"
+            )
+        runs.append(run)
+    rated = [r for r in runs if "cpu_ratio" in r]
+    if len(rated) > 1:
+        print(
+            f"\nmedians of {len(rated)}: CPU ratio {statistics.median(r['cpu_ratio'] for r in rated):.3f}, "  # type: ignore[misc]
+            f"wall-clock ratio {statistics.median(r['wall_ratio'] for r in rated):.3f}"  # type: ignore[misc]
+        )
+    if args.profile:
+        show_profile(folder / "import.prof")
+        profile_worker(files[:500], folder / "worker.prof")
+        show_profile(folder / "worker.prof")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,288 @@
+"""Web archives: `wirewatch import` of WARC files, the crawl's own archive and `reextract`."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+from conftest import demo_seed
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from pipelines.archive import Damaged, Page, page_at, records
+
+GOOD = (  # demo-site pages: a core story, a mention-free one, and one more core story
+    "/national/chinese-engineers-convoy-attacked-near-besham/",
+    "/business/psx-gains-612-points-on-banking-energy-buying/",
+    "/national/interior-ministry-approves-new-sops-for-security-of-chinese-nationals/",
+)
+
+
+def fetch(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        return answer.read()
+
+
+def response(
+    url: str, body: bytes, content_type: str = "text/html; charset=utf-8", status: str = "200 OK", when=None
+) -> bytes:
+    """One gzip member holding a WARC response record."""
+    out = io.BytesIO()
+    writer = WARCWriter(out, gzip=True)
+    stamp = (when or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    headers = StatusAndHeaders(status, [("Content-Type", content_type)], protocol="HTTP/1.1")
+    record = writer.create_warc_record(
+        url,
+        "response",
+        payload=io.BytesIO(body),
+        length=len(body),
+        http_headers=headers,
+        warc_headers_dict={"WARC-Date": stamp},
+    )
+    writer.write_record(record)
+    return out.getvalue()
+
+
+def truncated(url: str, body: bytes) -> bytes:
+    """A response record cut short inside its body, gzipped whole: its Content-Length lies."""
+    plain = gzip.decompress(response(url, body))
+    return gzip.compress(plain[: len(plain) // 2])
+
+
+def build_warc(site, path: Path) -> dict[str, int]:
+    """Good pages, a non-HTML response, a truncated record and a page of an unknown site; the
+    offset of each."""
+    parts: list[tuple[str, bytes]] = [
+        ("good0", response(site.base + GOOD[0], fetch(site.base + GOOD[0]))),
+        ("image", response(site.base + "/logo.png", b"\x89PNG\r\n" + bytes(200), "image/png")),
+        ("truncated", truncated(site.base + "/national/cut/", fetch(site.base + GOOD[1]))),
+        ("good1", response(site.base + GOOD[1], fetch(site.base + GOOD[1]))),
+        ("unknown", response("https://elsewhere.example/national/story/", fetch(site.base + GOOD[1]))),
+        ("good2", response(site.base + GOOD[2], fetch(site.base + GOOD[2]))),
+    ]
+    offsets, data = {}, b""
+    for name, member in parts:
+        offsets[name] = len(data)
+        data += member
+    path.write_bytes(data)
+    return offsets
+
+
+def test_reading_names_each_record_and_goes_on_after_damage(site, tmp_path):
+    warc = tmp_path / "pages.warc.gz"
+    offsets = build_warc(site, warc)
+    found = list(records(warc))
+    assert [type(r).__name__ for r in found] == ["Page", "Other", "Damaged", "Page", "Page", "Page"]
+    assert [r.offset for r in found] == list(offsets.values())
+    assert isinstance(found[2], Damaged) and "truncated" in found[2].problem
+    page = page_at(warc, offsets["good1"])
+    assert isinstance(page, Page) and page.url == site.base + GOOD[1] and "PSX" in page.html
+
+
+def test_import_stores_the_good_pages_and_names_the_others(site, workspace, tmp_path):
+    workspace.add_seed("demo", demo_seed(site.base))
+    warc = tmp_path / "pages.warc.gz"
+    offsets = build_warc(site, warc)
+
+    result = workspace.cli("import", str(warc))
+    assert result.returncode == 4, result.stderr  # a damaged record: named, skipped, exit 4
+    assert "records 6: HTML pages 4, stored 3 " in result.stdout
+    assert "unknown source 1," in result.stdout and "non-HTML 1," in result.stdout
+    assert "malformed 1" in result.stdout
+    assert f"{warc} at offset {offsets['truncated']}: truncated" in result.stderr
+    assert "elsewhere.example (1)" in result.stderr and "response image/png (1)" in result.stderr
+
+    stored = {r["url"]: r for r in workspace.query("SELECT * FROM articles")}
+    assert set(stored) == {site.base + p for p in GOOD}
+    pages = {
+        r["article_id"]: (r["file"], r["offset"]) for r in workspace.query("SELECT * FROM article_pages")
+    }
+    for n, path in enumerate(GOOD):
+        article = stored[site.base + path]
+        assert pages[article["id"]] == (str(warc.resolve()), offsets[f"good{n}"])
+        assert article["story_id"] is not None and article["date_source"] == "page"
+        assert datetime.fromisoformat(article["published_at"]) < datetime.fromisoformat(article["fetched_at"])
+    # Flagged like a crawl's, alerted never.
+    flagged = {
+        r["url"]
+        for r in workspace.query("SELECT url FROM articles JOIN flags ON flags.article_id = articles.id")
+    }
+    assert {site.base + GOOD[0], site.base + GOOD[2]} <= flagged
+    assert workspace.query("SELECT count(*) FROM alerts")[0][0] == 0
+
+    again = workspace.cli("import", str(warc))
+    assert "stored 0 " in again.stdout and "duplicates 3," in again.stdout
+    assert workspace.query("SELECT count(*) FROM articles")[0][0] == 3
+
+
+def test_import_with_source_forced_and_the_lock_held(site, workspace, tmp_path):
+    workspace.add_seed("demo", demo_seed(site.base))
+    workspace.add_seed(
+        "other",
+        'id = "other"\ntitle = "Other"\nallowed_domains = ["elsewhere.example"]\n'
+        'feeds = ["https://elsewhere.example/feed/"]\n[articles]\nallow = ["/nothing-matches/"]\n',
+    )
+    warc = tmp_path / "one.warc"
+    warc.write_bytes(
+        gzip.decompress(response("https://elsewhere.example/national/story/", fetch(site.base + GOOD[0])))
+    )
+
+    from pipelines.store import RunLock, lock_path
+
+    with RunLock(lock_path(workspace.db), "test"):
+        locked = workspace.cli("import", str(warc))
+    assert locked.returncode == 5 and "holds the lock" in locked.stderr
+
+    unknown = workspace.cli("import", str(warc))  # an uncompressed WARC: read all the same
+    assert unknown.returncode == 0 and "unknown source 1," in unknown.stdout
+    forced = workspace.cli("import", str(warc), "--source", "other")
+    assert forced.returncode == 0 and "stored 1 " in forced.stdout
+    assert [tuple(r) for r in workspace.query("SELECT source, url FROM articles")] == [
+        ("other", "https://elsewhere.example/national/story/")
+    ]
+    bad = workspace.cli("import", str(warc), "--source", "nope")
+    assert bad.returncode == 3 and "unknown source nope" in bad.stderr
+
+
+def test_a_file_cut_short_is_read_to_its_last_whole_record(site, workspace, tmp_path):
+    workspace.add_seed("demo", demo_seed(site.base))
+    whole = [response(site.base + p, fetch(site.base + p)) for p in GOOD]
+    warc = tmp_path / "cut.warc.gz"
+    warc.write_bytes(whole[0] + whole[1] + whole[2][: len(whole[2]) // 3])
+    result = workspace.cli("import", str(warc))
+    assert result.returncode == 4 and "stored 2 " in result.stdout
+    assert re.search(rf"at offset {len(whole[0]) + len(whole[1])}: ", result.stderr)
+
+
+def test_a_crawl_archives_its_pages_and_reextract_restores_the_texts(site, workspace):
+    text = workspace.config.read_text().replace(
+        'database = "test.db"\n', 'database = "test.db"\narchive = "warc"\n'
+    )
+    workspace.config.write_text(text)
+    workspace.add_seed("demo", demo_seed(site.base))
+    assert workspace.run().returncode == 0
+    articles = {r["id"]: dict(r) for r in workspace.query("SELECT * FROM articles")}
+    flags = [
+        tuple(r)
+        for r in workspace.query("SELECT article_id, watchlist, tier, score FROM flags ORDER BY 1, 2")
+    ]
+    pages = {
+        r["article_id"]: (r["file"], r["offset"]) for r in workspace.query("SELECT * FROM article_pages")
+    }
+    assert articles and set(pages) == set(articles)
+    files = sorted((workspace.root / "archive").glob("wirewatch-*.warc.gz"))
+    assert len(files) == 1 and all(
+        file == str(files[0].relative_to(workspace.root)) for file, _ in pages.values()
+    )
+    found = list(records(files[0]))
+    kinds = {type(r).__name__ for r in found}
+    assert kinds == {"Page", "Other"}  # responses, and the requests beside them
+    for article_id, (file, offset) in pages.items():
+        page = page_at(workspace.root / file, offset)
+        assert articles[article_id]["title"] in page.html
+
+    # Texts and titles damaged (as a worse extractor would leave them), flags gone:
+    conn = sqlite3.connect(workspace.db)
+    conn.execute("UPDATE articles SET text = 'blank', title = 'blank', author = NULL")
+    conn.execute("DELETE FROM flags")
+    conn.commit()
+    conn.close()
+    result = workspace.cli("reextract")
+    assert result.returncode == 0, result.stderr
+    assert (
+        f"articles {len(articles)}: changed {len(articles)}, unchanged 0, no archived page 0" in result.stdout
+    )
+    assert f"{len(articles)} articles regrouped" in result.stdout
+    after = {r["id"]: dict(r) for r in workspace.query("SELECT * FROM articles")}
+    for article_id, before in articles.items():
+        for key in ("title", "text", "published_at", "author", "content_hash"):
+            assert after[article_id][key] == before[key], (article_id, key)
+    assert [
+        tuple(r)
+        for r in workspace.query("SELECT article_id, watchlist, tier, score FROM flags ORDER BY 1, 2")
+    ] == flags
+    assert (
+        workspace.query(
+            "SELECT count(*) FROM alerts WHERE created_at > ?",
+            (max(a["fetched_at"] for a in articles.values()),),
+        )[0][0]
+        == 0
+    )
+    assert {r[0] for r in workspace.query("SELECT story_id FROM articles")} != {None}
+
+    again = workspace.cli("reextract", "--source", "demo", "--since", "30d")
+    assert f"changed 0, unchanged {len(articles)}" in again.stdout
+
+
+def test_reextract_names_articles_without_a_page(site, workspace):
+    workspace.add_seed("demo", demo_seed(site.base))
+    assert workspace.run().returncode == 0  # archive off: no pages kept
+    count = workspace.query("SELECT count(*) FROM articles")[0][0]
+    result = workspace.cli("reextract")
+    assert result.returncode == 0
+    assert f"articles {count}: changed 0, unchanged 0, no archived page {count}" in result.stdout
+    assert site.base + GOOD[0] in result.stderr
+
+
+KILLED_WRITER = """
+import sys, time
+from datetime import UTC, datetime
+from pathlib import Path
+from pipelines.archive import Archive, Capture
+archive = Archive(Path(sys.argv[1]), Path(sys.argv[1]).parent, max_bytes=1 << 30)
+body = Path(sys.argv[2]).read_bytes()
+n = 0
+while True:
+    n += 1
+    archive.write(Capture(f"http://127.0.0.1/national/page-{n}/", datetime.now(UTC), 200,
+                          [("Content-Type", "text/html; charset=utf-8")], body + str(n).encode() * n, []))
+"""
+
+
+def test_an_archive_written_by_a_killed_process_reads_to_its_last_whole_record(site, tmp_path):
+    page = tmp_path / "page.html"
+    page.write_bytes(fetch(site.base + GOOD[0]))
+    folder = tmp_path / "archive"
+    writer = subprocess.Popen(
+        [sys.executable, "-c", KILLED_WRITER, str(folder), str(page)],
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        files = list(folder.glob("wirewatch-*.warc.gz"))
+        if files and files[0].stat().st_size > 2_000_000:
+            break
+        time.sleep(0.05)
+    writer.send_signal(signal.SIGKILL)
+    writer.wait()
+    (file,) = folder.glob("wirewatch-*.warc.gz")
+    found = list(records(file))
+    pages = [r for r in found if isinstance(r, Page)]
+    assert len(pages) > 10
+    assert [r.url for r in pages] == [
+        f"http://127.0.0.1/national/page-{n}/" for n in range(1, len(pages) + 1)
+    ]
+    assert all(not isinstance(r, Damaged) for r in found[:-1])  # at most the last one is cut
+    # A new writer does not append to a file a crash left: it starts another.
+    from pipelines.archive import Archive, Capture
+
+    archive = Archive(folder, tmp_path)
+    where = archive.write(Capture("http://127.0.0.1/x/", datetime.now(UTC), 200, [], b"<html></html>", []))
+    archive.close()
+    assert where.file != str(file.relative_to(tmp_path)) and where.offset == 0
+    again = Archive(folder, tmp_path)  # closed cleanly: continued
+    assert (
+        again.write(Capture("http://127.0.0.1/y/", datetime.now(UTC), 200, [], b"<html></html>", [])).file
+        == where.file
+    )
+    again.close()
