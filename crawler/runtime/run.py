@@ -17,6 +17,7 @@ from scrapy.crawler import Crawler, CrawlerProcess
 from crawler.config.seeds import Source
 from crawler.config.wirewatch import Config
 from crawler.discovery.spider import NewsSpider
+from crawler.fetch.browser import browser_problem
 from crawler.fetch.settings import crawl_settings
 from crawler.runtime.exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_SOURCES_FAILED
 from pipelines.analyse import close_all, fewer_collections
@@ -109,25 +110,35 @@ def run_once(
     # dropped by the handler. Keep the level logging was set up with.
     logging.getLogger().setLevel(level)
     crawlers = []
-    for i, source in enumerate(sources):
+    unfit: dict[str, str] = {}  # sources that cannot be fetched as their seed asks, and why
+    for source in sources:
+        problem = browser_problem(source, config.crawl)
+        if problem:
+            logger.error("%s", problem)
+            unfit[source.id] = problem
+            continue
         # The first crawler installs the (asyncio) reactor; a process gets exactly one.
         crawler = Crawler(
-            NewsSpider, crawl_settings(config, source, watchlists, database), init_reactor=i == 0
+            NewsSpider, crawl_settings(config, source, watchlists, database), init_reactor=not crawlers
         )
         process.crawl(
             crawler, source=source, max_age=config.max_age, max_page_bytes=config.crawl.max_page_bytes
         )
         crawlers.append((source, crawler))
     try:
-        with fewer_collections():
-            process.start()
+        if crawlers:
+            with fewer_collections():
+                process.start()
     finally:
         close_all()
         close_shared()
 
-    results = [
-        summarize(source.id, crawler.stats.get_stats() if crawler.stats else {})
+    done = {
+        source.id: summarize(source.id, crawler.stats.get_stats() if crawler.stats else {})
         for source, crawler in crawlers
+    }
+    results = [
+        done[s.id] if s.id in done else SourceResult(s.id, "failed", errors=[unfit[s.id]]) for s in sources
     ]
     reasons = {crawler.stats.get_value("finish_reason") for _, crawler in crawlers if crawler.stats}
     if reasons - {"finished"}:
