@@ -83,7 +83,13 @@ def js_site():
     with DemoSite(routes=routes) as site:
         now = datetime.now(UTC).isoformat()
         page = faults.fixed(JS_PAGE.format(published=now).encode(), "text/html; charset=utf-8")
-        story = faults.fixed(json.dumps(STORY).encode(), "application/json")
+        json_route = faults.fixed(json.dumps(STORY).encode(), "application/json")
+
+        def story(handler) -> None:
+            site.agents.append(handler.headers.get("User-Agent"))
+            json_route(handler)
+
+        site.agents = []
         article = faults.fixed(faults.article_html("Behind the check", now).encode(), "text/html")
         for name in ("jsplain", "jsbrowser"):
             routes[f"/{name}/feed/"] = faults.fixed(_feed(site.base, [f"/{name}/story-convoy/"]))
@@ -118,6 +124,9 @@ def test_a_story_written_by_javascript_is_stored_in_browser_mode_only(js_site, w
     asked = [path for path, _ in js_site.log]
     assert "/jsbrowser/story-convoy/story.json" in asked
     assert "/jsplain/story-convoy/story.json" not in asked
+    # The page's own requests carry our User-Agent too; robots.txt was read.
+    assert js_site.agents and all(a.startswith("wirewatch/") for a in js_site.agents), js_site.agents
+    assert "/robots.txt" in asked
 
 
 @needs_chromium
@@ -137,6 +146,8 @@ def test_a_bot_check_that_reloads_passes_in_browser_mode_and_blocks_plain_mode(j
     # The browser's first answer was the check, its second the feed: it went through the check.
     feed = [status for path, status in js_site.log if path == "/cfbrowser/feed/"]
     assert feed[:2] == [503, 200], feed
+    # One Chromium for both browser sources.
+    assert result.stderr.count("launching Chromium") == 1, result.stderr
 
 
 @pytest.fixture

@@ -306,6 +306,7 @@ class SharedBrowser:
             cls._lock = asyncio.Lock()
         async with cls._lock:
             if cls._browser is None or not cls._browser.is_connected():
+                logger.info("launching Chromium (%s)", self.config.launch_options.get("executable_path"))
                 cls._browser = await cls._playwright.chromium.launch(**self.config.launch_options)
         return _Borrowed(cls._browser)
 
