@@ -56,6 +56,7 @@ INSTALL_PACKAGE = "pip install 'wirewatch[browser]'"
 INSTALL_CHROMIUM = "apt-get install chromium"
 SKIPPED_RESOURCES = frozenset({"image", "media", "font"})  # never needed for a story's text
 CHALLENGE_WAIT = 15.0  # seconds a bot check may take to pass (at most the download timeout)
+MAX_PAGES = 4  # pages open at once per browser source: each is a renderer process
 IDLE_WAIT = 3.0  # seconds, at most, for a page's own requests (a story loaded by script) to end
 HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
 
@@ -106,6 +107,7 @@ def browser_settings(crawl: CrawlSettings, source: Source) -> dict[str, Any]:
         "PLAYWRIGHT_CONTEXTS": {
             "default": {"user_agent": crawl.resolved_user_agent, "service_workers": "block"}
         },
+        "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": MAX_PAGES,
         "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": crawl.download_timeout * 1000,
         # The browser's own headers (its cookies, its Accept) with our User-Agent (the context's).
         "PLAYWRIGHT_PROCESS_REQUEST_HEADERS": None,
