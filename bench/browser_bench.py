@@ -68,6 +68,7 @@ def sample(pid: int, cpu: dict[int, float]) -> tuple[int, int]:
             continue
     return rss, pss
 
+
 from crawler.demo.server import DemoSite
 from crawler.fetch.browser import chromium_path
 
@@ -101,7 +102,9 @@ def measured(name: str, folder: Path, site: DemoSite) -> dict[str, object]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--pages", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=2, help="runs per mode (the median counts)")
     parser.add_argument("--dir", type=Path, default=Path("/tmp/wirewatch-browser"))
@@ -111,7 +114,11 @@ def main() -> None:
         subprocess.run(["rm", "-rf", str(folder)], check=True)
     (folder / "seeds").mkdir(parents=True)
     chromium = chromium_path("")
-    version = subprocess.run([chromium, "--version"], capture_output=True, text=True).stdout.strip() if chromium else "none"
+    version = (
+        subprocess.run([chromium, "--version"], capture_output=True, text=True).stdout.strip()
+        if chromium
+        else "none"
+    )
     print(
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}, {version}, load {os.getloadavg()[0]:.1f}"
@@ -130,7 +137,11 @@ def main() -> None:
         results: dict[str, list[dict[str, object]]] = {"plain": [], "browser": []}
         for i in range(args.repeat):
             for mode in results:
-                text = seed if mode == "plain" else seed.replace('max_age = "3d"\n', 'max_age = "3d"\nfetch = "browser"\n')
+                text = (
+                    seed
+                    if mode == "plain"
+                    else seed.replace('max_age = "3d"\n', 'max_age = "3d"\nfetch = "browser"\n')
+                )
                 (folder / "seeds" / "bench.toml").write_text(text)
                 for stale in folder.glob("perf.db*"):
                     stale.unlink()
@@ -148,8 +159,12 @@ def main() -> None:
     for mode, runs in results.items():
         stored = [int(r["stored"]) or 1 for r in runs]  # type: ignore[call-overload]
         summary[mode] = {
-            "cpu_ms": statistics.median(float(r["cpu_s"]) * 1000 / n for r, n in zip(runs, stored, strict=True)),  # type: ignore[arg-type]
-            "wall_ms": statistics.median(float(r["wall_s"]) * 1000 / n for r, n in zip(runs, stored, strict=True)),  # type: ignore[arg-type]
+            "cpu_ms": statistics.median(
+                float(r["cpu_s"]) * 1000 / n for r, n in zip(runs, stored, strict=True)
+            ),  # type: ignore[arg-type]
+            "wall_ms": statistics.median(
+                float(r["wall_s"]) * 1000 / n for r, n in zip(runs, stored, strict=True)
+            ),  # type: ignore[arg-type]
             "peak_mb": statistics.median(int(r["peak_pss_mb"]) for r in runs),  # type: ignore[call-overload]
             "stored": statistics.median(stored),
         }

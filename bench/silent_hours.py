@@ -38,7 +38,9 @@ def by_hour(fetched: list[datetime], now: datetime) -> bool:
     return silent(fetched, now) is not None
 
 
-def seen_after(times: list[datetime], cut: datetime, rule: Callable[[list[datetime], datetime], bool]) -> float:
+def seen_after(
+    times: list[datetime], cut: datetime, rule: Callable[[list[datetime], datetime], bool]
+) -> float:
     history = [t for t in times if t <= cut][-200:]
     now = cut
     while not rule(history, now) and now < cut + timedelta(days=3):

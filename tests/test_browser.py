@@ -53,7 +53,9 @@ def _feed(base: str, paths: list[str]) -> bytes:
         f"<item><title>Item {i}</title><link>{base}{p}</link><pubDate>{stamp}</pubDate></item>"
         for i, p in enumerate(paths)
     )
-    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>F</title>{items}</channel></rss>'.encode()
+    return (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>F</title>{items}</channel></rss>'.encode()
+    )
 
 
 def seed(name: str, base: str, fetch: str) -> str:
@@ -137,7 +139,9 @@ def test_a_bot_check_that_reloads_passes_in_browser_mode_and_blocks_plain_mode(j
     result = workspace.run()
     assert result.returncode == 4, result.stdout + result.stderr
     rows = {r["source"]: r for r in workspace.query("SELECT * FROM run_sources")}
-    assert (rows["cfbrowser"]["status"], rows["cfbrowser"]["new_articles"]) == ("ok", 1), dict(rows["cfbrowser"])
+    assert (rows["cfbrowser"]["status"], rows["cfbrowser"]["new_articles"]) == ("ok", 1), dict(
+        rows["cfbrowser"]
+    )
     text = workspace.query("SELECT text FROM articles WHERE source = 'cfbrowser'")[0]["text"]
     assert "story about behind the check" in text
     for name in ("cfplain", "cfhard"):

@@ -26,6 +26,7 @@ import ipaddress
 import logging
 import shutil
 import time
+from contextlib import suppress
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -207,16 +208,12 @@ class BrowserMiddleware:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break  # still a challenge: BotProtectionMiddleware reports the block
-            try:
+            with suppress(Error):  # timed out: the loop's test says what it is
                 await page.wait_for_event("load", timeout=remaining * 1000)
-            except Error:
-                pass
         if not navigations:
             return  # a download: scrapy-playwright's answer stands
-        try:
+        with suppress(Error):  # a page that keeps polling: read it as it is
             await page.wait_for_load_state("networkidle", timeout=IDLE_WAIT * 1000)
-        except Error:
-            pass  # a page that keeps polling: read it as it is
         final = navigations[-1]
         headers = await final.all_headers()
         raw = None

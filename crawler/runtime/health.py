@@ -9,9 +9,9 @@ stops matching the article pattern; a feed can freeze. None of that is an error 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from collections import Counter
 from typing import TYPE_CHECKING
 
 from pipelines.alerts import outbox

@@ -27,7 +27,6 @@ from pipelines.watch.watchlist import Watchlist
 logger = logging.getLogger(__name__)
 
 
-
 @dataclass
 class SourceResult:
     source: str
@@ -109,7 +108,7 @@ def run_once(
     # Scrapy lowers the root logger to NOTSET: every request's debug lines would be built, then
     # dropped by the handler. Keep the level logging was set up with.
     logging.getLogger().setLevel(level)
-    crawlers = []
+    crawlers: list[tuple[Source, Crawler]] = []
     unfit: dict[str, str] = {}  # sources that cannot be fetched as their seed asks, and why
     for source in sources:
         problem = browser_problem(source, config.crawl)
