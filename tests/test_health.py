@@ -21,10 +21,29 @@ HOURLY = [NOW - timedelta(hours=h) for h in range(100, 40, -1)]  # an article an
 
 def test_silent_against_the_source_s_own_pace():
     assert silent(HOURLY, NOW) is not None and "nothing new for 41.0 h" in silent(HOURLY, NOW)
-    assert silent(HOURLY, HOURLY[-1] + timedelta(hours=5)) is None  # within the 6 h floor
+    assert silent(HOURLY, HOURLY[-1] + timedelta(hours=2, minutes=50)) is None  # within the 3 h floor
+    # An outlet that has news every hour and none for 5 h: 5 of its usual hours missed.
+    assert silent(HOURLY, HOURLY[-1] + timedelta(hours=5)) is not None
     daily = [NOW - timedelta(days=d) for d in range(40, 2, -1)]  # a weekly-ish outlet: a day apart
     assert silent(daily, NOW) is None  # 3 days quiet is within 4 usual gaps
     assert silent(HOURLY[:10], NOW) is None  # too little history to tell
+
+
+def test_silent_by_hour_of_day():
+    """Like APP in a real week: new articles every half hour from 07:00 to 19:00 UTC, none at night."""
+    day = datetime(2026, 11, 23, tzinfo=UTC)
+    daytime = [day + timedelta(days=d, hours=7, minutes=30 * i) for d in range(7) for i in range(25)]
+    last = daytime[-1]  # day 7, 19:00
+    # The night is its usual quiet: 11 h without news at 06:00 is not silence (one threshold
+    # for all hours, from its 30-minute gaps, would say it is).
+    assert silent(daytime, last + timedelta(hours=11)) is None
+    # Nothing by 11:00, four of its busy hours later, is.
+    reason = silent(daytime, last + timedelta(hours=16))
+    assert reason is not None and "nothing new for 16.0 h" in reason
+    # A freeze in the afternoon is seen within hours, not half a day.
+    frozen = [t for t in daytime if t <= day + timedelta(days=6, hours=12)]
+    assert silent(frozen, frozen[-1] + timedelta(hours=2, minutes=59)) is None
+    assert silent(frozen, frozen[-1] + timedelta(hours=4)) is not None
 
 
 def test_degraded_when_pages_stop_extracting():

@@ -22,6 +22,7 @@ from crawler.cli.common import (
 from crawler.cli.errors import Command, Group
 from crawler.config.seeds import load_sources
 from crawler.config.wirewatch import check_schedule_sources, load_config
+from crawler.fetch.browser import browser_problem
 from crawler.runtime.exits import EXIT_OK, EXIT_SOURCES_FAILED
 from pipelines.core.validation import ConfigError
 
@@ -123,10 +124,12 @@ def check(config_path: Path | None, db: Path | None) -> None:
         except ConfigError as exc:
             problems.extend(exc.problems)
     if not problems:
+        seeds = load_sources(config.source_paths)
         try:
-            check_schedule_sources(config, [s.id for s in load_sources(config.source_paths)])
+            check_schedule_sources(config, [s.id for s in seeds])
         except ConfigError as exc:
             problems.extend(exc.problems)
+        problems.extend(p for p in (browser_problem(s, config.crawl) for s in seeds) if p)
     if problems:
         raise ConfigError(problems)
     click.echo(

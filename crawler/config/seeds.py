@@ -103,6 +103,9 @@ class Source(Model):
     articles: Articles = Field(default_factory=dict, validate_default=True)
     politeness: Politeness = Politeness()
     enabled: StrictBool = True
+    # "browser": every page rendered by headless Chromium (pages that need JavaScript, or a bot
+    # check that a browser passes); "plain": Scrapy's HTTP client, far cheaper.
+    fetch: Literal["plain", "browser"] = "plain"
     extraction: Extraction = Extraction()
     _file: str = PrivateAttr("")
 

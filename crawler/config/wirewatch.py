@@ -80,6 +80,8 @@ class CrawlSettings(Model):
     retry_times: Annotated[StrictInt, Field(ge=0)]
     retry_backoff: Seconds
     allow_private_addresses: StrictBool
+    allow_private_hosts: tuple[StrictStr, ...]  # "host" or "host:port", private but allowed
+    chromium: StrictStr  # the browser for seeds with fetch = "browser"; "": found on PATH
     workers: Annotated[StrictInt, Field(ge=0)]  # 0: one per core
 
     @field_validator("user_agent")

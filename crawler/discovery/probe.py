@@ -28,7 +28,9 @@ from crawler.config.seeds import Source
 from crawler.config.wirewatch import Config
 from crawler.discovery.links import Found
 from crawler.discovery.spider import NewsSpider, describe_failure, excuse
+from crawler.fetch.browser import browser_problem
 from crawler.fetch.settings import crawl_settings
+from pipelines.core.validation import ConfigError
 
 logger = logging.getLogger(__name__)
 
@@ -152,6 +154,9 @@ def probe(config: Config, sources: list[Source]) -> list[ProbeLine]:
     process = CrawlerProcess(
         {"LOG_LEVEL": config.log_level, "LOG_INSTALL_ROOT_HANDLER": False, "TELNETCONSOLE_ENABLED": False}
     )
+    problems = [p for p in (browser_problem(s, config.crawl) for s in sources) if p]
+    if problems:
+        raise ConfigError(problems)
     for i, source in enumerate(sources):
         settings = crawl_settings(config, source, [], config.database)
         # No database: the middlewares that need one (conditional GET, known URLs) switch

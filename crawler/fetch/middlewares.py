@@ -9,6 +9,7 @@ import socket
 from collections.abc import AsyncIterator, Iterable
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from scrapy import Request, signals
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
@@ -25,6 +26,8 @@ from pipelines.store import Validators
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
+    IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
 logger = logging.getLogger(__name__)
 
 
@@ -32,47 +35,55 @@ class RefusedRequest(IgnoreRequest):
     """A request the crawler will not make (scheme or address not allowed)."""
 
 
-class AddressGuardMiddleware:
-    """Fetch only http(s), and never loopback, private or link-local addresses unless allowed.
+class AddressPolicy:
+    """Which hosts may be fetched: never loopback, private or link-local addresses unless
+    allowed, either all of them (test sites) or the listed ``host`` / ``host:port`` ones.
 
-    Host names are resolved once per crawl and every address they resolve to is checked, so
-    a public-looking name pointing at 127.0.0.1 is refused as well. The downloader resolves the
-    name again when it connects, and an answer can change in between (DNS rebinding), so the
-    address each response actually came from is checked too, and a non-public one is refused.
+    Host names are resolved once per crawl and every address they resolve to is checked, so a
+    public-looking name pointing at 127.0.0.1 is refused as well. Used for Scrapy's requests
+    (AddressGuardMiddleware) and for every request a browser page makes (crawler/fetch/browser.py).
     """
 
-    def __init__(self, allow_private: bool):
+    def __init__(self, allow_private: bool, allowed: Iterable[str] = ()):
         self.allow_private = allow_private
+        self.allowed = frozenset(a.lower() for a in allowed)
         self.verdicts: dict[str, str | None] = {}
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> AddressGuardMiddleware:
-        return cls(crawler.settings.getbool("WIREWATCH_ALLOW_PRIVATE"))
+    def from_settings(cls, settings: Any) -> AddressPolicy:
+        return cls(
+            settings.getbool("WIREWATCH_ALLOW_PRIVATE"), settings.getlist("WIREWATCH_ALLOW_PRIVATE_HOSTS")
+        )
 
-    async def process_request(self, request: Request) -> None:
-        parts = urlparse_cached(request)
+    def allows_any(self, host: str, port: int | None) -> bool:
+        """True when no check is needed: private addresses allowed, or this host listed."""
+        host = host.lower()
+        return self.allow_private or host in self.allowed or f"{host}:{port}" in self.allowed
+
+    async def refusal(self, url: str) -> str | None:
+        """Why ``url`` must not be fetched, or None."""
+        parts = urlsplit(url)
         if parts.scheme not in ("http", "https"):
-            raise RefusedRequest(f"refused {request.url}: only http and https URLs are fetched")
+            return f"refused {url}: only http and https URLs are fetched"
         host = parts.hostname or ""
-        if self.allow_private:
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            return f"refused {url}: not a valid port"
+        if self.allows_any(host, port):
             return None
         if host not in self.verdicts:
             self.verdicts[host] = await self._check(host)
         if self.verdicts[host]:
-            raise RefusedRequest(
-                f"refused {request.url}: {self.verdicts[host]} "
+            return (
+                f"refused {url}: {self.verdicts[host]} "
                 "(set crawl.allow_private_addresses = true only for test sites)"
             )
         return None
 
-    def process_response(self, request: Request, response: Response) -> Response:
-        address = response.ip_address
-        if self.allow_private or address is None or address.is_global:
-            return response
-        raise RefusedRequest(
-            f"refused {request.url}: the connection went to the non-public address {address}, "
-            "though the name resolved to public ones when checked (DNS rebinding?)"
-        )
+    def allows_connection(self, host: str, port: int | None, address: IPAddress | None) -> bool:
+        """False when a connection went to a non-public address the policy does not allow."""
+        return address is None or address.is_global or self.allows_any(host, port)
 
     @staticmethod
     async def _check(host: str) -> str | None:
@@ -87,6 +98,40 @@ class AddressGuardMiddleware:
             if not address.is_global:
                 return f"{host} resolves to the non-public address {address}"
         return None
+
+
+class AddressGuardMiddleware:
+    """Fetch only http(s), and never loopback, private or link-local addresses unless allowed
+    (AddressPolicy).
+
+    The downloader resolves the name again when it connects, and an answer can change in
+    between (DNS rebinding), so the address each response actually came from is checked too,
+    and a non-public one is refused.
+    """
+
+    def __init__(self, allow_private: bool, allowed: Iterable[str] = ()):
+        self.policy = AddressPolicy(allow_private, allowed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> AddressGuardMiddleware:
+        policy = AddressPolicy.from_settings(crawler.settings)
+        return cls(policy.allow_private, policy.allowed)
+
+    async def process_request(self, request: Request) -> None:
+        reason = await self.policy.refusal(request.url)
+        if reason:
+            raise RefusedRequest(reason)
+        return None
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        parts = urlparse_cached(request)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        if self.policy.allows_connection(parts.hostname or "", port, response.ip_address):
+            return response
+        raise RefusedRequest(
+            f"refused {request.url}: the connection went to the non-public address {response.ip_address}, "
+            "though the name resolved to public ones when checked (DNS rebinding?)"
+        )
 
 
 class ConditionalGetMiddleware:

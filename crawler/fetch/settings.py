@@ -9,6 +9,7 @@ from scrapy.settings import default_settings
 
 from crawler.config.seeds import Source
 from crawler.config.wirewatch import Config
+from crawler.fetch.browser import browser_settings
 from pipelines.analyse import WatchlistFiles
 from pipelines.watch.watchlist import Watchlist
 
@@ -61,6 +62,19 @@ def crawl_settings(
         "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
         "WIREWATCH_RETRY_BACKOFF": 0.0,
     }
+    downloader_middlewares = {
+        "crawler.fetch.middlewares.AddressGuardMiddleware": 50,
+        "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+        "crawler.fetch.middlewares.BackoffRetryMiddleware": 550,
+        "crawler.fetch.middlewares.ConditionalGetMiddleware": 560,
+        # Sees answers decompressed (590) and before they are retried (550).
+        "crawler.fetch.challenges.BotProtectionMiddleware": 580,
+    }
+    browser: dict[str, Any] = {}
+    if source.fetch == "browser":
+        browser = browser_settings(crawl, source)
+        # Turns the browser's answer into the last document's before the challenge check sees it.
+        downloader_middlewares["crawler.fetch.browser.BrowserMiddleware"] = 585
     return {
         "BOT_NAME": "wirewatch",
         "USER_AGENT": crawl.resolved_user_agent,
@@ -85,14 +99,7 @@ def crawl_settings(
         "EXTENSIONS_BASE": _base("EXTENSIONS_BASE"),
         "DOWNLOADER_MIDDLEWARES_BASE": _base("DOWNLOADER_MIDDLEWARES_BASE"),
         "SPIDER_MIDDLEWARES_BASE": _base("SPIDER_MIDDLEWARES_BASE"),
-        "DOWNLOADER_MIDDLEWARES": {
-            "crawler.fetch.middlewares.AddressGuardMiddleware": 50,
-            "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-            "crawler.fetch.middlewares.BackoffRetryMiddleware": 550,
-            "crawler.fetch.middlewares.ConditionalGetMiddleware": 560,
-            # Sees answers decompressed (590) and before they are retried (550).
-            "crawler.fetch.challenges.BotProtectionMiddleware": 580,
-        },
+        "DOWNLOADER_MIDDLEWARES": downloader_middlewares,
         # Scrapy starts CONCURRENT_ITEMS tasks for every response's output (100 by default),
         # though an article page yields one item: a few are plenty and cost far less.
         "CONCURRENT_ITEMS": 1,
@@ -116,5 +123,7 @@ def crawl_settings(
         "WIREWATCH_ARCHIVE": str(database.parent / "archive") if config.storage.archive == "warc" else None,
         "WIREWATCH_ARCHIVE_BYTES": config.storage.archive_file_mb << 20,
         "WIREWATCH_ALLOW_PRIVATE": crawl.allow_private_addresses,
+        "WIREWATCH_ALLOW_PRIVATE_HOSTS": list(crawl.allow_private_hosts),
         "WIREWATCH_ALERTS": config.alerts,
+        **browser,
     }

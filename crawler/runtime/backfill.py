@@ -9,10 +9,12 @@ from pathlib import Path
 from crawler.config.seeds import Source
 from crawler.config.wirewatch import Config
 from crawler.discovery.backfill import Counts
+from crawler.fetch.browser import browser_problem
 from crawler.runtime.display import walk_counts
 from crawler.runtime.exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_SOURCES_FAILED
 from crawler.runtime.run import SourceResult, crawl, summarize
 from pipelines.core.dates import Window
+from pipelines.core.validation import ConfigError
 from pipelines.watch.watchlist import Watchlist
 
 
@@ -42,6 +44,9 @@ def backfill(
 ) -> BackfillResult:
     """Walk ``source``'s sitemaps and listings back to ``window.since`` and store its stories
     published in the window (``open_ended``: no --until was given, the window ends now)."""
+    problem = browser_problem(source, config.crawl)
+    if problem:  # before the walk starts: exit 3, nothing fetched
+        raise ConfigError([problem])
     ((_, crawler),) = crawl(
         config, [source], watchlists, database, live=live, window=window, open_ended=open_ended
     )

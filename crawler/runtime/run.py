@@ -17,6 +17,7 @@ from scrapy.crawler import Crawler, CrawlerProcess
 from crawler.config.seeds import Source
 from crawler.config.wirewatch import Config
 from crawler.discovery.spider import NewsSpider
+from crawler.fetch.browser import browser_problem
 from crawler.fetch.settings import crawl_settings
 from crawler.runtime.display import CrawlDisplay
 from crawler.runtime.exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_SOURCES_FAILED
@@ -104,10 +105,20 @@ def run_once(
     finally:
         store.close()
     logger.info("run %d started (%s): %s", run_id, trigger, ", ".join(s.id for s in sources))
-    crawlers = crawl(config, sources, watchlists, database, live=live)
-    results = [
-        summarize(source.id, crawler.stats.get_stats() if crawler.stats else {})
+    unfit: dict[str, str] = {}  # sources that cannot be fetched as their seed asks, and why
+    for source in sources:
+        problem = browser_problem(source, config.crawl)
+        if problem:
+            logger.error("%s", problem)
+            unfit[source.id] = problem
+    fit = [s for s in sources if s.id not in unfit]
+    crawlers = crawl(config, fit, watchlists, database, live=live) if fit else []
+    done = {
+        source.id: summarize(source.id, crawler.stats.get_stats() if crawler.stats else {})
         for source, crawler in crawlers
+    }
+    results = [
+        done[s.id] if s.id in done else SourceResult(s.id, "failed", errors=[unfit[s.id]]) for s in sources
     ]
     reasons = {crawler.stats.get_value("finish_reason") for _, crawler in crawlers if crawler.stats}
     if reasons - {"finished"}:
