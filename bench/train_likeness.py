@@ -50,7 +50,9 @@ def auc(scores: np.ndarray, positive: np.ndarray, negative: np.ndarray) -> float
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("week", type=Path)
     parser.add_argument("--l2", type=float, default=1.0)
     args = parser.parse_args()
@@ -79,7 +81,9 @@ def main() -> None:
             days.append(a.published.date())
     x, y = np.array(rows), np.array(labels)
     positive, negative = y == 1, (y == 0) & np.array(judged)
-    print(f"{len(y)} pairs within {WINDOW_HOURS} h: {int(y.sum())} same, {int(negative.sum())} judged different")
+    print(
+        f"{len(y)} pairs within {WINDOW_HOURS} h: {int(y.sum())} same, {int(negative.sum())} judged different"
+    )
     for n, name in enumerate(("wording", "names", "missing", "days", "leads"), 1):
         print(f"  AUC on judged pairs, {name:8s} {auc(x[:, n], positive, negative):.3f}")
     scores = np.zeros(len(y))

@@ -167,18 +167,20 @@ def _leads_agree(
     return (mine or theirs) if either else (mine and theirs)
 
 
-def _same_event(rarity: Rarity, feats: Features, first: _Other) -> bool:
-    """The rules: rare names, leads, headline words and counts, and wording all agree."""
+def _same_event(rarity: Rarity, feats: Features, first: _Other) -> float | None:
+    """The rules: rare names, leads, headline words and counts, and wording all agree. Their
+    score (mean of wording and headline likeness), or None when one fails."""
     first_names = names(first.text)
     if sum(1 for k in first_names if k in feats.keys and rarity.rare(k)) < EVENT_MIN_KEYS:
-        return False
+        return None
     if not _leads_agree(rarity, feats, first, set(first_names), named=True, either=True):
-        return False
+        return None
     numbers = headline_numbers(first.title)
     if feats.numbers and numbers and not feats.numbers & numbers:
-        return False  # "nine killed" and "10 killed" are two events
+        return None  # "nine killed" and "10 killed" are two events
     similarity = cosine(feats.words, content_words(first.title, first.text))
-    return similarity >= EVENT_COSINE and overlap(feats.headline, headline_words(first.title)) >= EVENT_HEADLINE
+    titles = overlap(feats.headline, headline_words(first.title))
+    return (similarity + titles) / 2 if similarity >= EVENT_COSINE and titles >= EVENT_HEADLINE else None
 
 
 def match(
@@ -219,22 +221,23 @@ def match(
         if len(keys) >= LIKELY_MIN_KEYS
     )[:MAX_EVENT_CANDIDATES]
     top = [i for _, i, _ in scored]
-    ruled = {i for negative, i, n in scored if n >= EVENT_MIN_KEYS and -negative >= EVENT_KEY_SHARE}
-    ruled_firsts = {row[0] for row in index.first_articles(sorted(ruled))} if ruled else set()
+    # the rules ask only a story brought up by a member sharing enough of the rare names
+    eligible = [i for negative, i, n in scored if n >= EVENT_MIN_KEYS and -negative >= EVENT_KEY_SHARE]
+    ruled_firsts = {row[0] for row in index.first_articles(sorted(eligible))} if eligible else set()
     events: list[tuple[float, _Other]] = []
     for first in (_Other(*row) for row in index.first_articles(sorted(top))):
         if abs(at - first.at) > EVENT_WINDOW:
             continue
-        if first.id in ruled_firsts and _same_event(rarity, feats, first):
-            # the rules: scored above any the model takes
-            similarity = cosine(feats.words, content_words(first.title, first.text))
-            events.append((1 + (similarity + overlap(feats.headline, headline_words(first.title))) / 2, first))
+        ruled = _same_event(rarity, feats, first) if first.id in ruled_firsts else None
+        if ruled is not None:
+            events.append((1 + ruled, first))  # the rules' matches rank above the model's
             continue
         if first.source == source:
-            continue  # the model knows pairs of two outlets only
+            continue  # the model was fitted on pairs of two outlets
         hours = (at - first.at).total_seconds() / 3600
-        likely = likeness.signals(feats, features(first.title, first.text, copies=False), hours, rarity.relative)
-        if (probability := likely.probability()) >= likeness.LIKELY:
+        theirs = features(first.title, first.text, copies=False)
+        probability = likeness.signals(feats, theirs, hours, rarity.relative).probability()
+        if probability >= likeness.LIKELY:
             events.append((probability, first))
     if not events:
         return None

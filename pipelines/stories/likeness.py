@@ -47,5 +47,9 @@ def signals(a: Features, b: Features, hours: float, relative: Callable[[int], fl
         sum(relative(k) for k in b.lead - a.keys.keys()),
     )
     return Signals(
-        cosine(a.words, b.words), math.log1p(shared), missing, abs(hours) / 24, cosine(a.lead_words, b.lead_words)
+        cosine(a.words, b.words),
+        math.log1p(shared),
+        missing,
+        abs(hours) / 24,
+        cosine(a.lead_words, b.lead_words),
     )
