@@ -12,6 +12,10 @@ Two tests, in this order, against articles stored before this one:
    ``EVENT_WINDOW`` of it, sharing rare names, one lead's names found in the other article,
    headlines sharing words and no other count, and similar wording. All must hold, so two
    attacks on the same day, alike in words but elsewhere and on other people, stay two.
+3. **Likely the same event** (`likeness`, a small fitted model), when the rules fail: against
+   the first article of each candidate story (members sharing ``LIKELY_MIN_KEYS`` rare
+   names bring it up) when that article is another outlet's; taken from a probability of
+   ``likeness.LIKELY``. The rules' matches rank above the model's.
 
 The article joins the story of the best match, or starts a story; when it reports the event
 of two stories, they are merged. A decision depends only on articles stored before (lower
