@@ -30,6 +30,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Protocol
 
 from pipelines.core.dates import iso_utc
@@ -62,6 +63,7 @@ MAX_EVENT_CANDIDATES = 20
 EVENT_COSINE = 0.4  # and this wording similarity
 EVENT_HEADLINE = 0.3  # and this share of the shorter headline's content words
 LIKELY_MIN_KEYS = 2  # rare names in common for the learned test (likeness.py) to be asked
+LIKELY_CANDIDATES = 8  # of the candidates sharing most, the learned test judges at most these
 
 
 class StoryIndex(Protocol):
@@ -116,6 +118,13 @@ class _Other:
     title: str
     text: str
     source: str = ""
+
+
+@lru_cache(maxsize=2048)
+def _event_features(title: str, text: str) -> Features:
+    """A first article's features for the learned test: asked again for each article of the
+    surrounding days, so kept (pure: the text is the key)."""
+    return features(title, text, copies=False)
 
 
 def _days(window: timedelta) -> int:
@@ -227,19 +236,21 @@ def match(
     top = [i for _, i, _ in scored]
     # the rules ask only a story brought up by a member sharing enough of the rare names
     eligible = [i for negative, i, n in scored if n >= EVENT_MIN_KEYS and -negative >= EVENT_KEY_SHARE]
-    ruled_firsts = {row[0] for row in index.first_articles(sorted(eligible))} if eligible else set()
+    ruled = index.first_articles(sorted(eligible)) if eligible else []
+    asked = index.first_articles(sorted(top[:LIKELY_CANDIDATES]))
+    ruled_firsts, asked_firsts = {row[0] for row in ruled}, {row[0] for row in asked}
     events: list[tuple[float, _Other]] = []
-    for first in (_Other(*row) for row in index.first_articles(sorted(top))):
+    for first in sorted({_Other(*row) for row in (*ruled, *asked)}, key=lambda o: o.id):
         if abs(at - first.at) > EVENT_WINDOW:
             continue
-        ruled = _same_event(rarity, feats, first) if first.id in ruled_firsts else None
-        if ruled is not None:
-            events.append((1 + ruled, first))  # the rules' matches rank above the model's
+        rules = _same_event(rarity, feats, first) if first.id in ruled_firsts else None
+        if rules is not None:
+            events.append((1 + rules, first))  # the rules' matches rank above the model's
             continue
-        if first.source == source:
+        if first.source == source or first.id not in asked_firsts:
             continue  # the model was fitted on pairs of two outlets
         hours = (at - first.at).total_seconds() / 3600
-        theirs = features(first.title, first.text, copies=False)
+        theirs = _event_features(first.title, first.text)
         probability = likeness.signals(feats, theirs, hours, rarity.relative).probability()
         if probability >= likeness.LIKELY:
             events.append((probability, first))
