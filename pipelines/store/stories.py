@@ -52,18 +52,18 @@ class Stories(Connection):
         ).fetchall()
         return [(r[0], r[1], datetime.fromisoformat(r[2]), r[3], r[4]) for r in rows]
 
-    def first_articles(self, ids: list[int]) -> list[tuple[int, int, datetime, str, str]]:
-        """(id, story id, time, title, text) of the first article of each story the given
-        articles are in, in id order."""
+    def first_articles(self, ids: list[int]) -> list[tuple[int, int, datetime, str, str, str]]:
+        """(id, story id, time, title, text, source) of the first article of each story the
+        given articles are in, in id order."""
         if not ids:
             return []
         rows = self.db.execute(
-            "SELECT a.id, a.story_id, coalesce(a.published_at, a.fetched_at), a.title, a.text "
+            "SELECT a.id, a.story_id, coalesce(a.published_at, a.fetched_at), a.title, a.text, a.source "
             "FROM articles a JOIN stories s ON s.first_article_id = a.id WHERE s.id IN "
             f"(SELECT story_id FROM articles WHERE id IN ({','.join('?' * len(ids))})) ORDER BY a.id",
             ids,
         ).fetchall()
-        return [(r[0], r[1], datetime.fromisoformat(r[2]), r[3], r[4]) for r in rows]
+        return [(r[0], r[1], datetime.fromisoformat(r[2]), r[3], r[4], r[5]) for r in rows]
 
     def name_counts(self, keys: list[int]) -> tuple[int, dict[int, int]]:
         """How many stories there are, and in how many of them each name occurs."""

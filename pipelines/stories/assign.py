@@ -12,6 +12,10 @@ Two tests, in this order, against articles stored before this one:
    ``EVENT_WINDOW`` of it, sharing rare names, one lead's names found in the other article,
    headlines sharing words and no other count, and similar wording. All must hold, so two
    attacks on the same day, alike in words but elsewhere and on other people, stay two.
+3. **Likely the same event** (`likeness`, a small fitted model), when the rules fail: against
+   the first article of each candidate story (members sharing ``LIKELY_MIN_KEYS`` rare
+   names bring it up) when that article is another outlet's; taken from a probability of
+   ``likeness.LIKELY``. The rules' matches rank above the model's.
 
 The article joins the story of the best match, or starts a story; when it reports the event
 of two stories, they are merged. A decision depends only on articles stored before (lower
@@ -26,9 +30,11 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Protocol
 
 from pipelines.core.dates import iso_utc
+from pipelines.stories import likeness
 from pipelines.stories.fingerprints import (
     Features,
     containment,
@@ -56,6 +62,8 @@ RARE_MIN, RARE_SHARE = 20, 0.02  # a name in more stories than both is not rare
 MAX_EVENT_CANDIDATES = 20
 EVENT_COSINE = 0.4  # and this wording similarity
 EVENT_HEADLINE = 0.3  # and this share of the shorter headline's content words
+LIKELY_MIN_KEYS = 2  # rare names in common for the learned test (likeness.py) to be asked
+LIKELY_CANDIDATES = 8  # of the candidates sharing most, the learned test judges at most these
 
 
 class StoryIndex(Protocol):
@@ -67,7 +75,7 @@ class StoryIndex(Protocol):
 
     def grouped_articles(self, ids: list[int]) -> list[tuple[int, int, datetime, str, str]]: ...
 
-    def first_articles(self, ids: list[int]) -> list[tuple[int, int, datetime, str, str]]: ...
+    def first_articles(self, ids: list[int]) -> list[tuple[int, int, datetime, str, str, str]]: ...
 
     def name_counts(self, keys: list[int]) -> tuple[int, dict[int, int]]: ...
 
@@ -109,6 +117,14 @@ class _Other:
     at: datetime
     title: str
     text: str
+    source: str = ""
+
+
+@lru_cache(maxsize=2048)
+def _event_features(title: str, text: str) -> Features:
+    """A first article's features for the learned test: asked again for each article of the
+    surrounding days, so kept (pure: the text is the key)."""
+    return features(title, text, copies=False)
 
 
 def _days(window: timedelta) -> int:
@@ -132,6 +148,10 @@ class Rarity:
 
     def rare(self, key: int) -> bool:
         return self.counts.get(key, 0) <= max(RARE_MIN, RARE_SHARE * self.stories)
+
+    def relative(self, key: int) -> float:
+        """The weight as a share of the rarest possible (a name in no story yet): 0 to 1."""
+        return self.weight(key) / math.log(self.stories + 2)
 
     def share(self, part: frozenset[int] | set[int], whole: frozenset[int] | set[int]) -> float:
         """Weighted share of ``whole`` found in ``part`` (1.0 when ``whole`` is empty: nothing
@@ -160,7 +180,25 @@ def _leads_agree(
     return (mine or theirs) if either else (mine and theirs)
 
 
-def match(index: StoryIndex, article_id: int, at: datetime, feats: Features) -> Match | None:
+def _same_event(rarity: Rarity, feats: Features, first: _Other) -> float | None:
+    """The rules: rare names, leads, headline words and counts, and wording all agree. Their
+    score (mean of wording and headline likeness), or None when one fails."""
+    first_names = names(first.text)
+    if sum(1 for k in first_names if k in feats.keys and rarity.rare(k)) < EVENT_MIN_KEYS:
+        return None
+    if not _leads_agree(rarity, feats, first, set(first_names), named=True, either=True):
+        return None
+    numbers = headline_numbers(first.title)
+    if feats.numbers and numbers and not feats.numbers & numbers:
+        return None  # "nine killed" and "10 killed" are two events
+    similarity = cosine(feats.words, content_words(first.title, first.text))
+    titles = overlap(feats.headline, headline_words(first.title))
+    return (similarity + titles) / 2 if similarity >= EVENT_COSINE and titles >= EVENT_HEADLINE else None
+
+
+def match(
+    index: StoryIndex, article_id: int, at: datetime, feats: Features, source: str = ""
+) -> Match | None:
     """The best earlier article this one belongs with, or None; with the first articles of
     other stories it also reports the event of (so they are one story)."""
     day = day_of(at)
@@ -191,28 +229,31 @@ def match(index: StoryIndex, article_id: int, at: datetime, feats: Features) -> 
     for key, other_id in index.story_candidates("names", specific, day, _days(EVENT_WINDOW), article_id):
         shared.setdefault(other_id, set()).add(key)
     scored = sorted(
-        (-sum(rarity.weight(k) for k in keys) / mass, other_id)
+        (-sum(rarity.weight(k) for k in keys) / mass, other_id, len(keys))
         for other_id, keys in shared.items()
-        if len(keys) >= EVENT_MIN_KEYS
-    )
-    top = [i for negative, i in scored[:MAX_EVENT_CANDIDATES] if -negative >= EVENT_KEY_SHARE]
+        if len(keys) >= LIKELY_MIN_KEYS
+    )[:MAX_EVENT_CANDIDATES]
+    top = [i for _, i, _ in scored]
+    # the rules ask only a story brought up by a member sharing enough of the rare names
+    eligible = [i for negative, i, n in scored if n >= EVENT_MIN_KEYS and -negative >= EVENT_KEY_SHARE]
+    ruled = index.first_articles(sorted(eligible)) if eligible else []
+    asked = index.first_articles(sorted(top[:LIKELY_CANDIDATES]))
+    ruled_firsts, asked_firsts = {row[0] for row in ruled}, {row[0] for row in asked}
     events: list[tuple[float, _Other]] = []
-    for first in (_Other(*row) for row in index.first_articles(top)):
+    for first in sorted({_Other(*row) for row in (*ruled, *asked)}, key=lambda o: o.id):
         if abs(at - first.at) > EVENT_WINDOW:
             continue
-        first_names = names(first.text)
-        if sum(1 for k in first_names if k in feats.keys and rarity.rare(k)) < EVENT_MIN_KEYS:
+        rules = _same_event(rarity, feats, first) if first.id in ruled_firsts else None
+        if rules is not None:
+            events.append((1 + rules, first))  # the rules' matches rank above the model's
             continue
-        if not _leads_agree(rarity, feats, first, set(first_names), named=True, either=True):
-            continue
-        headline = headline_words(first.title)
-        numbers = headline_numbers(first.title)
-        if feats.numbers and numbers and not feats.numbers & numbers:
-            continue  # "nine killed" and "10 killed" are two events
-        similarity = cosine(feats.words, content_words(first.title, first.text))
-        titles = overlap(feats.headline, headline)
-        if similarity >= EVENT_COSINE and titles >= EVENT_HEADLINE:
-            events.append(((similarity + titles) / 2, first))
+        if first.source == source or first.id not in asked_firsts:
+            continue  # the model was fitted on pairs of two outlets
+        hours = (at - first.at).total_seconds() / 3600
+        theirs = _event_features(first.title, first.text)
+        probability = likeness.signals(feats, theirs, hours, rarity.relative).probability()
+        if probability >= likeness.LIKELY:
+            events.append((probability, first))
     if not events:
         return None
     score, chosen = max(events, key=lambda e: (e[0], -e[1].id))
@@ -237,7 +278,7 @@ def assign(
     """Put a stored article into a story and index it (in the caller's unit). ``at`` is its
     time (published, else fetched); ``feats`` may come precomputed from an extraction worker."""
     feats = feats or features(title, text)
-    found = match(index, article_id, at, feats)
+    found = match(index, article_id, at, feats, source)
     stamp = iso_utc(published) if published else None
     if found is None:
         decision = Decision(index.start_story(article_id, source, title, stamp), True, "new")

@@ -38,6 +38,7 @@ class Week:
     articles: list[WeekArticle]
     same: set[frozenset[str]]  # agreed same-event pairs
     split: set[frozenset[str]]  # pairs the readers split on: left out
+    different: set[frozenset[str]] = field(default_factory=set)  # agreed different (listed)
 
 
 @dataclass
@@ -105,7 +106,7 @@ def read_week(folder: Path) -> Week:
         except (KeyError, ValueError) as exc:
             problems.append(f"{folder / 'articles.jsonl'}:{number}: {exc}")
     known = {a.id for a in articles}
-    same, split = set(), set()
+    same, split, different = set(), set(), set()
     for number, row in _lines(folder / "pairs.jsonl"):
         pair = frozenset((str(row.get("a")), str(row.get("b"))))
         if not pair <= known or len(pair) != 2:
@@ -114,9 +115,11 @@ def read_week(folder: Path) -> Week:
             split.add(pair)
         elif row.get("same"):
             same.add(pair)
+        else:
+            different.add(pair)
     if problems:
         raise ConfigError(problems)
-    return Week(articles, same, split)
+    return Week(articles, same, split, different)
 
 
 def score(week: Week, story_of: dict[str, int]) -> Report:

@@ -59,6 +59,7 @@ class Features:
     words: dict[str, float]  # content-word weights (log tf), for the wording cosine
     headline: frozenset[str]  # the title's content words, outlet name and section left out
     numbers: frozenset[int]  # the numbers the title states ("nine killed", "12 samples")
+    lead_words: dict[str, float]  # content-word weights of the title and the first paragraph
 
 
 def normalize(text: str) -> str:
@@ -189,9 +190,11 @@ def lead_of(text: str) -> str:
     return " ".join(first.split()[:60])
 
 
-def features(title: str, text: str) -> Features:
+def features(title: str, text: str, copies: bool = True) -> Features:
+    """``copies=False`` leaves out the shingles and MinHash bands (for an article only judged as
+    another outlet's version, never looked up as a copy)."""
     title, text = clean_text(title), clean_text(text)
-    shingle_set = shingles(normalize(text))
+    shingle_set = shingles(normalize(text)) if copies else frozenset()
     return Features(
         shingle_set,
         _bands(shingle_set),
@@ -200,6 +203,7 @@ def features(title: str, text: str) -> Features:
         content_words(title, text),
         headline_words(title),
         headline_numbers(title),
+        content_words(title, lead_of(text)),
     )
 
 
