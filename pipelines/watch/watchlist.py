@@ -231,15 +231,15 @@ def _anywhere(node: Node | Leaf, doc: _Doc) -> bool:
 
 
 def _windows(rule: Rule, doc: _Doc) -> list[tuple[int, int, list[Span]]]:
-    """For `within = N`: per paragraph (or in the title, for `scope = "title"`), the first
-    window of N words holding every item."""
+    """For `within = N`: per sentence (the default scope), title or paragraph (every other
+    scope), the first window of N words holding every item."""
     assert rule.within is not None
     required = [c for c in rule.condition.children if not (isinstance(c, Node) and c.op == "not")]
     excluded = [c for c in rule.condition.children if isinstance(c, Node) and c.op == "not"]
     if not _anywhere(rule.condition, doc):  # some item is nowhere: no window to look for
         return []
     out = []
-    for p_start, p_end in doc.units("title") if rule.scope == "title" else doc.paragraphs():
+    for p_start, p_end in doc.units(rule.scope if rule.scope in ("sentence", "title") else "paragraph"):
         events = []
         for i, item in enumerate(required):
             leaves = [item] if isinstance(item, Leaf) else list(item.children)
