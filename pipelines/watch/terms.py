@@ -1,8 +1,8 @@
 """Term syntax shared by watchlists and the gazetteer, compiled to regular expressions.
 
-A term is words separated by spaces. ``attack*`` matches any word starting with ``attack``;
-``(national|citizen)s`` matches nationals and citizens; a hyphen also matches a space or a
-dash (``Diamer-Bhasha`` finds "Diamer Bhasha"). A term in capitals (``BLA``, ``CPEC``)
+A term is words separated by spaces. ``attack*`` matches any word starting with ``attack``, a
+lone ``*`` any one word; ``(national|citizen)s`` matches nationals and citizens; a hyphen also
+matches a space or a dash (``Diamer-Bhasha`` finds "Diamer Bhasha"). A term in capitals (``BLA``, ``CPEC``)
 matches only in capitals, every other term ignores case, and ``case`` overrides either.
 """
 
@@ -34,6 +34,8 @@ class Term:
 
 
 def word_regex(word: str) -> str:
+    if word == "*":  # any one word: "blasts * for"
+        return r"\w+"
     out, pos = [], 0
     for match in _ALTERNATIVES.finditer(word):
         out.append(re.escape(word[pos : match.start()]))
