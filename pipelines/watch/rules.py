@@ -51,6 +51,7 @@ class Rule:
     requires: tuple[str, ...] = ()  # rules that must have fired (earlier in the file)
     unless: tuple[str, ...] = ()  # rules that must not have fired (earlier in the file)
     min_words: int = 0  # only in stories of at least this many words
+    clause: bool = False  # with `within`: no comma, semicolon, colon or dash between the items
 
 
 @dataclass(frozen=True)
@@ -253,6 +254,7 @@ def parse_rules(data: dict[str, Any], path: Path | str, gazetteer: Gazetteer | N
                 "requires",
                 "unless",
                 "min_words",
+                "clause",
             },
             f"{key}.",
             problems,
@@ -275,6 +277,11 @@ def parse_rules(data: dict[str, Any], path: Path | str, gazetteer: Gazetteer | N
                 for c in condition.children
             ):
                 problems.add(f"{key}.within", "nested conditions cannot be combined with `within`")
+        clause = raw.get("clause", False)
+        if not isinstance(clause, bool):
+            problems.add(f"{key}.clause", f"expected true or false, got {clause!r}")
+        elif clause and within is None:
+            problems.add(f"{key}.clause", "needs `within`: the items whose clause is compared")
         rule_type = raw.get("type")
         if rule_type is not None and rule_type not in TYPES:
             problems.add(f"{key}.type", f"expected one of {', '.join(TYPES)}, got {rule_type!r}")
@@ -311,6 +318,7 @@ def parse_rules(data: dict[str, Any], path: Path | str, gazetteer: Gazetteer | N
                     requires=links["requires"],
                     unless=links["unless"],
                     min_words=min_words,
+                    clause=clause is True,
                 )
             )
     problems.raise_if_any()

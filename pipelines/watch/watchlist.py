@@ -90,6 +90,8 @@ _ABBREVIATIONS = frozenset(
     ]
 )
 _WORD = re.compile(r"\w+")
+# Between two clauses of a sentence, or two items of a list: "Gwadar Free Zone, security concerns".
+_CLAUSE_BREAK = re.compile(r"[,;:]|\s[-–—]\s")
 
 
 def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -259,7 +261,15 @@ def _windows(rule: Rule, doc: _Doc) -> list[tuple[int, int, list[Span]]]:
                     del counts[events[left][1]]
                 left += 1
             if len(counts) == len(required):
-                window = [e[2] for e in events[left : right + 1]]
+                if rule.clause:  # the nearest match of each item before this one, in one clause
+                    latest: dict[int, Span] = {}
+                    for _, index, span in events[left : right + 1]:
+                        latest[index] = span
+                    window = sorted(latest.values(), key=lambda s: s.start)
+                    if _CLAUSE_BREAK.search(doc.full, window[0].end, window[-1].start):
+                        continue
+                else:
+                    window = [e[2] for e in events[left : right + 1]]
                 start, end = window[0].start, max(s.end for s in window)
                 if all(_match(x, doc, start, end) is not None for x in excluded):
                     out.append((start, end, window))
