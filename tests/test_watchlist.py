@@ -124,6 +124,20 @@ def test_mask_hides_another_sense_but_not_the_rest_of_the_story():
     assert w.classify("", "CPEC improves energy security. Security of CPEC sites was reviewed.").flagged
 
 
+def test_masker_blanks_only_the_terms_it_finds_and_keeps_offsets():
+    from pipelines.watch.terms import Masker
+
+    masker = Masker([Term("energy security"), Term("blast(s|ed) * for"), Term("UNSC", case_sensitive=True)])
+    text = "Energy\nsecurity matters; the minister blasted Wapda for it; unsc and UNSC met."
+    masked = masker.sub(text)
+    assert len(masked) == len(text)
+    assert masked.split() == ["matters;", "the", "minister", "it;", "unsc", "and", "met."]
+    assert masker.sub("Nothing to hide here.") == "Nothing to hide here."
+    assert (
+        Masker([Term("* security")]).sub("Food security.") == "             ."
+    )  # a leading "*": always tried
+
+
 def test_weights_units_tiers_types_and_negative_rules():
     w = watchlist(
         {"name": "harm", "all": ["@who", "@harm"], "weight": 2, "type": "incident"},

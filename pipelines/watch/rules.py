@@ -13,7 +13,7 @@ from typing import Any
 
 from pipelines.core.validation import Problems, check_keys
 from pipelines.watch.entities import NER_LABELS, Gazetteer
-from pipelines.watch.terms import Term, TermError, compile_terms, is_capitals, term_regex
+from pipelines.watch.terms import Masker, Term, TermError, compile_terms, is_capitals, term_regex
 
 SCOPES = ("sentence", "paragraph", "lead", "title", "document")
 TYPES = ("incident", "measures")
@@ -61,7 +61,7 @@ class RuleSet:
     core: float
     mention: float
     rules: tuple[Rule, ...]
-    mask: re.Pattern[str] | None
+    mask: Masker | None  # other senses, blanked before matching
     file: str
 
 
@@ -224,7 +224,7 @@ def parse_rules(data: dict[str, Any], path: Path | str, gazetteer: Gazetteer | N
     else:
         check_keys(raw_mask, {"terms"}, "mask.", problems)
         mask_terms = _terms(raw_mask.get("terms", []), "mask.terms", problems)
-        mask = compile_terms(mask_terms) if mask_terms else None
+        mask = Masker(mask_terms) if mask_terms else None
 
     rules: list[Rule] = []
     raw_rules = data.get("rules", [])

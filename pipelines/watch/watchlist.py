@@ -20,7 +20,7 @@ from pipelines.core.text import clean_text, headline
 from pipelines.core.validation import ConfigError, read_toml, toml_files
 from pipelines.watch.entities import NER_LABELS, Entity, EntityFinder, Gazetteer, load_gazetteer
 from pipelines.watch.rules import Leaf, Node, Rule, RuleSet, parse_rules
-from pipelines.watch.terms import Prefilter, Term
+from pipelines.watch.terms import Masker, Prefilter, Term
 
 MAX_EVIDENCE = 3  # sentences kept per rule
 MAX_EVIDENCE_CHARS = 400
@@ -112,10 +112,10 @@ def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
 class _Doc:
     """An article prepared for matching: the title, a blank line, then the text."""
 
-    def __init__(self, title: str, text: str, mask: re.Pattern[str] | None, finder: EntityFinder | None):
+    def __init__(self, title: str, text: str, mask: Masker | None, finder: EntityFinder | None):
         self.title_end = len(title)
         self.full = f"{title}\n\n{text}"
-        self.masked = mask.sub(lambda m: " " * len(m[0]), self.full) if mask else self.full
+        self.masked = mask.sub(self.full) if mask else self.full
         self.finder = finder
         self._spans: dict[Leaf, list[Span]] = {}
         self._shared: dict[tuple[Any, ...], list[Span]] = {}
