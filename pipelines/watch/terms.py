@@ -2,8 +2,9 @@
 
 A term is words separated by spaces. ``attack*`` matches any word starting with ``attack``, a
 lone ``*`` any one word; ``(national|citizen)s`` matches nationals and citizens; a hyphen also
-matches a space or a dash (``Diamer-Bhasha`` finds "Diamer Bhasha"). A term in capitals (``BLA``, ``CPEC``)
-matches only in capitals, every other term ignores case, and ``case`` overrides either.
+matches a space or a dash (``Diamer-Bhasha`` finds "Diamer Bhasha"). A term in capitals
+(``BLA``, ``CPEC``) matches only in capitals, every other term ignores case, and ``case``
+overrides either.
 """
 
 from __future__ import annotations
