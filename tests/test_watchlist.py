@@ -444,6 +444,9 @@ def test_bundled_watchlist_tells_security_from_other_senses(bundled):
     assert "chinese-protected" in rules(
         "Meeting", "LAHORE: The police will ensure the security of Chinese engineers at the plant."
     )
+    assert "chinese-protected" in rules(
+        "Travel", "KARACHI: Chinese engineers will be safe in bulletproof cars."
+    )
     assert not bundled.classify(
         "Barrage upgrade",
         "SUKKUR: The gates are being replaced as Chinese engineers remained busy amidst strict security.",
