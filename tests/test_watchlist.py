@@ -47,6 +47,11 @@ def test_terms_wildcards_alternatives_hyphens_and_case():
     hyphen = watchlist({"name": "r", "all": ["Diamer-Bhasha", "@harm"], "weight": 4})
     assert hyphen.classify("", "Diamer Bhasha dam attacked.").flagged
     assert hyphen.classify("", "Diamer–Bhasha dam attacked.").flagged
+    # A lone "*" is any one word.
+    any_word = watchlist({"name": "r", "all": ["blasts * for"], "weight": 4})
+    assert any_word.classify("", "The minister blasts Wapda for the delay.").flagged
+    assert not any_word.classify("", "Twin blasts for the second day.").flagged
+    assert not any_word.classify("", "The minister blasts the authority for the delay.").flagged
 
 
 def test_sentence_paragraph_title_lead_document_scopes():
@@ -80,12 +85,35 @@ def test_any_not_and_nested_conditions():
     assert not w.classify("", "Chinese nationals visited.").flagged
 
 
-def test_within_words_is_proximity_inside_a_paragraph():
+def test_within_words_is_proximity_inside_a_sentence():
     w = watchlist({"name": "r", "all": ["@who", "@harm"], "within": 5, "weight": 4})
     assert w.classify("", "Gunmen attacked two Chinese engineers today.").flagged
     far = "Chinese engineers visited the new plant on Monday where later that week an attack happened."
     assert not w.classify("", far).flagged
     assert not w.classify("", "Chinese engineers came.\nAn attack followed.").flagged
+    # Near, but across a full stop: the end of one sentence and the start of the next.
+    assert not w.classify("", "He praised CPEC. Attacks elsewhere were not discussed.").flagged
+    paragraph = watchlist(
+        {"name": "r", "all": ["@who", "@harm"], "within": 5, "scope": "paragraph", "weight": 4}
+    )
+    assert paragraph.classify("", "He praised CPEC. Attacks elsewhere were not discussed.").flagged
+
+
+def test_clause_keeps_the_items_of_a_within_rule_in_one_clause():
+    w = watchlist({"name": "r", "all": ["@who", "@safe"], "within": 6, "clause": True, "weight": 4})
+    assert w.classify("", "They reviewed the security of CPEC projects.").flagged
+    # Two items of a list of topics, or two clauses, are not one statement.
+    assert not w.classify("", "They discussed CPEC, security concerns, cotton and trade.").flagged
+    assert not w.classify("", "A flagship of CPEC; it boasts modern security.").flagged
+    assert not w.classify("", "A flagship of CPEC — it boasts modern security.").flagged
+    assert w.classify("", "A flagship of CPEC, it boasts modern security; CPEC security is tight.").flagged
+    loose = watchlist({"name": "r", "all": ["@who", "@safe"], "within": 6, "weight": 4})
+    assert loose.classify("", "They discussed CPEC, security concerns, cotton and trade.").flagged
+    with pytest.raises(ConfigError) as error:
+        watchlist({"name": "r", "all": ["@who", "@safe"], "clause": True})
+    assert error.value.problems == [
+        "t.toml: rules[r].clause: needs `within`: the items whose clause is compared"
+    ]
 
 
 def test_mask_hides_another_sense_but_not_the_rest_of_the_story():
@@ -94,6 +122,20 @@ def test_mask_hides_another_sense_but_not_the_rest_of_the_story():
     )
     assert not w.classify("", "CPEC improves energy security.").flagged
     assert w.classify("", "CPEC improves energy security. Security of CPEC sites was reviewed.").flagged
+
+
+def test_masker_blanks_only_the_terms_it_finds_and_keeps_offsets():
+    from pipelines.watch.terms import Masker
+
+    masker = Masker([Term("energy security"), Term("blast(s|ed) * for"), Term("UNSC", case_sensitive=True)])
+    text = "Energy\nsecurity matters; the minister blasted Wapda for it; unsc and UNSC met."
+    masked = masker.sub(text)
+    assert len(masked) == len(text)
+    assert masked.split() == ["matters;", "the", "minister", "it;", "unsc", "and", "met."]
+    assert masker.sub("Nothing to hide here.") == "Nothing to hide here."
+    assert (
+        Masker([Term("* security")]).sub("Food security.") == "             ."
+    )  # a leading "*": always tried
 
 
 def test_weights_units_tiers_types_and_negative_rules():
@@ -337,3 +379,79 @@ def test_a_gazetteer_term_in_two_labels_is_an_error(tmp_path):
     assert error.value.problems == [
         f"{path}: PLACE.terms: 'dasu' is also a term of CPEC_SITE; keep it in one label"
     ]
+
+
+def test_bundled_watchlist_tells_security_from_other_senses(bundled):
+    """One case each rule fires on and one it must not, in the kinds seen on a long-form daily."""
+
+    def rules(title: str, text: str) -> dict[str, float]:
+        return {r["rule"]: r["score"] for r in bundled.classify(title, text).reasons}
+
+    # A threat to a project counts when the sentence says whose; a political "threat" does not.
+    assert "cpec-site-threatened" in rules(
+        "Minister's briefing",
+        "ISLAMABAD: There were major threats to CPEC which the law enforcement agencies averted, he said.",
+    )
+    politics = rules(
+        "Senator warns of threats to sovereignty",
+        "PESHAWAR: Foreign designs to control Gwadar Port posed a threat to Pakistan's sovereignty, he said.",
+    )
+    assert "cpec-site-attacked" not in politics and "cpec-site-threatened" not in politics
+    # "Mastermind" is a visionary unless it is the mastermind of something.
+    assert "cpec-site-attacked" not in rules(
+        "Airport opens", "GWADAR: The masterminds who envisioned CPEC planned this airport, he said."
+    )
+    assert "cpec-site-attacked" in rules(
+        "Arrest", "QUETTA: The mastermind of the attack on the Dasu convoy was arrested, police said."
+    )
+    # A headline's "blasts X for" is criticism; a blast on a road is an attack.
+    assert not bundled.classify(
+        "Cost overrun", "ISLAMABAD: The minister blasts Wapda for awarding the KKH contract in dollars."
+    ).flagged
+    assert "cpec-site-attacked" in rules(
+        "Blast", "KOHISTAN: A blast hit a truck on the KKH near Dasu on Monday."
+    )
+    # A dedicated force counts where the paragraph says what it does, not as an officer's unit.
+    assert "dedicated-force" in rules(
+        "Security review",
+        "KARACHI: The Special Protection Unit escorts Chinese engineers working on CPEC projects.",
+    )
+    assert not bundled.classify(
+        "Officers transferred",
+        "KARACHI: DSP Ali of the Special Protection Unit for CPEC was transferred and told to report "
+        "to the central police office.",
+    ).flagged
+    # A project in Gwadar that was guarded is counted once, not again as the town.
+    once = rules("Port", "GWADAR: The navy reviewed the security of Gwadar Port on Monday.")
+    assert "cpec-site-protected" in once and "gwadar-protected" not in once
+    assert "gwadar-protected" in rules("Town", "GWADAR: The navy will protect Gwadar, the admiral said.")
+    # A topic list puts a project and "security" in different items: not one statement.
+    assert not bundled.classify(
+        "Delegation meets investment board",
+        "QUETTA: They discussed the Gwadar Free Zone, security concerns, cotton and meat exports.",
+    ).flagged
+    # China's people as "its nationals"; not its nationals abroad.
+    assert "china-its-nationals" in rules(
+        "Visit postponed",
+        "ISLAMABAD: The visit came amid Chinese concerns following attacks on its nationals in Pakistan.",
+    )
+    assert "china-its-nationals" not in rules(
+        "Advisory",
+        "ISLAMABAD: China told its citizens in Myanmar to stay safe after an attack, the envoy said.",
+    )
+    # Guarding them counts when the sentence says something specific: an arrangement, a
+    # commitment, a concern or who provides it; not security as scenery or business climate.
+    assert "chinese-protected" in rules(
+        "Meeting", "LAHORE: The police will ensure the security of Chinese engineers at the plant."
+    )
+    assert "chinese-protected" in rules(
+        "Travel", "KARACHI: Chinese engineers will be safe in bulletproof cars."
+    )
+    assert not bundled.classify(
+        "Barrage upgrade",
+        "SUKKUR: The gates are being replaced as Chinese engineers remained busy amidst strict security.",
+    ).flagged
+    assert not bundled.classify(
+        "Reforms stall",
+        "KARACHI: The Chinese companies are reluctant to relocate here due to uncertain security conditions.",
+    ).flagged

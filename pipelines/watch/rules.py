@@ -13,7 +13,7 @@ from typing import Any
 
 from pipelines.core.validation import Problems, check_keys
 from pipelines.watch.entities import NER_LABELS, Gazetteer
-from pipelines.watch.terms import Term, TermError, compile_terms, is_capitals, term_regex
+from pipelines.watch.terms import Masker, Term, TermError, compile_terms, is_capitals, term_regex
 
 SCOPES = ("sentence", "paragraph", "lead", "title", "document")
 TYPES = ("incident", "measures")
@@ -51,6 +51,7 @@ class Rule:
     requires: tuple[str, ...] = ()  # rules that must have fired (earlier in the file)
     unless: tuple[str, ...] = ()  # rules that must not have fired (earlier in the file)
     min_words: int = 0  # only in stories of at least this many words
+    clause: bool = False  # with `within`: no comma, semicolon, colon or dash between the items
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ class RuleSet:
     core: float
     mention: float
     rules: tuple[Rule, ...]
-    mask: re.Pattern[str] | None
+    mask: Masker | None  # other senses, blanked before matching
     file: str
 
 
@@ -223,7 +224,7 @@ def parse_rules(data: dict[str, Any], path: Path | str, gazetteer: Gazetteer | N
     else:
         check_keys(raw_mask, {"terms"}, "mask.", problems)
         mask_terms = _terms(raw_mask.get("terms", []), "mask.terms", problems)
-        mask = compile_terms(mask_terms) if mask_terms else None
+        mask = Masker(mask_terms) if mask_terms else None
 
     rules: list[Rule] = []
     raw_rules = data.get("rules", [])
@@ -253,6 +254,7 @@ def parse_rules(data: dict[str, Any], path: Path | str, gazetteer: Gazetteer | N
                 "requires",
                 "unless",
                 "min_words",
+                "clause",
             },
             f"{key}.",
             problems,
@@ -275,6 +277,11 @@ def parse_rules(data: dict[str, Any], path: Path | str, gazetteer: Gazetteer | N
                 for c in condition.children
             ):
                 problems.add(f"{key}.within", "nested conditions cannot be combined with `within`")
+        clause = raw.get("clause", False)
+        if not isinstance(clause, bool):
+            problems.add(f"{key}.clause", f"expected true or false, got {clause!r}")
+        elif clause and within is None:
+            problems.add(f"{key}.clause", "needs `within`: the items whose clause is compared")
         rule_type = raw.get("type")
         if rule_type is not None and rule_type not in TYPES:
             problems.add(f"{key}.type", f"expected one of {', '.join(TYPES)}, got {rule_type!r}")
@@ -311,6 +318,7 @@ def parse_rules(data: dict[str, Any], path: Path | str, gazetteer: Gazetteer | N
                     requires=links["requires"],
                     unless=links["unless"],
                     min_words=min_words,
+                    clause=clause is True,
                 )
             )
     problems.raise_if_any()

@@ -1,15 +1,17 @@
 """Term syntax shared by watchlists and the gazetteer, compiled to regular expressions.
 
-A term is words separated by spaces. ``attack*`` matches any word starting with ``attack``;
-``(national|citizen)s`` matches nationals and citizens; a hyphen also matches a space or a
-dash (``Diamer-Bhasha`` finds "Diamer Bhasha"). A term in capitals (``BLA``, ``CPEC``)
-matches only in capitals, every other term ignores case, and ``case`` overrides either.
+A term is words separated by spaces. ``attack*`` matches any word starting with ``attack``, a
+lone ``*`` any one word; ``(national|citizen)s`` matches nationals and citizens; a hyphen also
+matches a space or a dash (``Diamer-Bhasha`` finds "Diamer Bhasha"). A term in capitals
+(``BLA``, ``CPEC``) matches only in capitals, every other term ignores case, and ``case``
+overrides either.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import product
 
 import ahocorasick
@@ -34,6 +36,8 @@ class Term:
 
 
 def word_regex(word: str) -> str:
+    if word == "*":  # any one word: "blasts * for"
+        return r"\w+"
     out, pos = [], 0
     for match in _ALTERNATIVES.finditer(word):
         out.append(re.escape(word[pos : match.start()]))
@@ -95,6 +99,14 @@ def expand(word: str) -> list[str]:
 _DASHES = str.maketrans({c: "-" for c in "‐‑–—"})
 
 
+def _normal(text: str) -> str:
+    """Lower case, one kind of dash, single spaces: what stems are looked for in."""
+    text = text.lower()
+    if any(dash in text for dash in "‐‑–—"):  # translate() is slow; most texts have no dash
+        text = text.translate(_DASHES)
+    return " ".join(text.split())
+
+
 def stems(text: str) -> set[str]:
     """What any match of the term must contain, lower-cased, from its start up to the first
     wildcard: "Chinese (national|citizen)s" gives {"chinese nationals", "chinese citizens"};
@@ -144,7 +156,7 @@ class Prefilter:
             self.automaton.make_automaton()
 
     def search(self, text: str) -> bool:
-        normal = " ".join(text.lower().translate(_DASHES).split())
+        normal = _normal(text)
         found: set[int] = set()
         for end, (length, conditions) in self.automaton.iter(normal):
             start = end - length + 1
@@ -153,3 +165,42 @@ class Prefilter:
                 if any(rule <= found for rule in self.rules):
                     return True
         return False
+
+
+class Masker:
+    """Blanks every match of many terms (a watchlist's [mask]) with spaces, offsets unchanged.
+
+    One regular expression of a hundred alternatives tries each of them at every word of the
+    article; instead Aho-Corasick finds, in one pass, which terms' beginnings occur at all, and
+    only those few are matched (their pattern compiled once per combination)."""
+
+    def __init__(self, terms: list[Term]):
+        self.terms = tuple(terms)
+        self.automaton = ahocorasick.Automaton()
+        self.always: frozenset[int] = frozenset(
+            i for i, term in enumerate(terms) if any(not s.strip() for s in stems(term.text))
+        )
+        keys: dict[str, set[int]] = {}
+        for i, term in enumerate(terms):
+            for stem in stems(term.text):
+                if stem.strip():
+                    keys.setdefault(stem, set()).add(i)
+        for stem, owners in keys.items():
+            self.automaton.add_word(stem, frozenset(owners))
+        if keys:
+            self.automaton.make_automaton()
+        self.searchable = bool(keys)
+
+    def sub(self, text: str) -> str:
+        found = set(self.always)
+        if self.searchable:
+            for _, owners in self.automaton.iter(_normal(text)):
+                found |= owners
+        if not found:
+            return text
+        pattern = self._pattern(frozenset(found))
+        return pattern.sub(lambda m: " " * len(m[0]), text)
+
+    @lru_cache(maxsize=256)  # noqa: B019 - one Masker per watchlist, kept for the process
+    def _pattern(self, which: frozenset[int]) -> re.Pattern[str]:
+        return compile_terms([self.terms[i] for i in sorted(which)])

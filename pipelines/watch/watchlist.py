@@ -20,7 +20,7 @@ from pipelines.core.text import clean_text, headline
 from pipelines.core.validation import ConfigError, read_toml, toml_files
 from pipelines.watch.entities import NER_LABELS, Entity, EntityFinder, Gazetteer, load_gazetteer
 from pipelines.watch.rules import Leaf, Node, Rule, RuleSet, parse_rules
-from pipelines.watch.terms import Prefilter, Term
+from pipelines.watch.terms import Masker, Prefilter, Term
 
 MAX_EVIDENCE = 3  # sentences kept per rule
 MAX_EVIDENCE_CHARS = 400
@@ -90,6 +90,8 @@ _ABBREVIATIONS = frozenset(
     ]
 )
 _WORD = re.compile(r"\w+")
+# Between two clauses of a sentence, or two items of a list: "Gwadar Free Zone, security concerns".
+_CLAUSE_BREAK = re.compile(r"[,;:]|\s[-–—]\s")
 
 
 def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -110,10 +112,10 @@ def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
 class _Doc:
     """An article prepared for matching: the title, a blank line, then the text."""
 
-    def __init__(self, title: str, text: str, mask: re.Pattern[str] | None, finder: EntityFinder | None):
+    def __init__(self, title: str, text: str, mask: Masker | None, finder: EntityFinder | None):
         self.title_end = len(title)
         self.full = f"{title}\n\n{text}"
-        self.masked = mask.sub(lambda m: " " * len(m[0]), self.full) if mask else self.full
+        self.masked = mask.sub(self.full) if mask else self.full
         self.finder = finder
         self._spans: dict[Leaf, list[Span]] = {}
         self._shared: dict[tuple[Any, ...], list[Span]] = {}
@@ -231,15 +233,15 @@ def _anywhere(node: Node | Leaf, doc: _Doc) -> bool:
 
 
 def _windows(rule: Rule, doc: _Doc) -> list[tuple[int, int, list[Span]]]:
-    """For `within = N`: per paragraph (or in the title, for `scope = "title"`), the first
-    window of N words holding every item."""
+    """For `within = N`: per sentence (the default scope), title or paragraph (every other
+    scope), the first window of N words holding every item."""
     assert rule.within is not None
     required = [c for c in rule.condition.children if not (isinstance(c, Node) and c.op == "not")]
     excluded = [c for c in rule.condition.children if isinstance(c, Node) and c.op == "not"]
     if not _anywhere(rule.condition, doc):  # some item is nowhere: no window to look for
         return []
     out = []
-    for p_start, p_end in doc.units("title") if rule.scope == "title" else doc.paragraphs():
+    for p_start, p_end in doc.units(rule.scope if rule.scope in ("sentence", "title") else "paragraph"):
         events = []
         for i, item in enumerate(required):
             leaves = [item] if isinstance(item, Leaf) else list(item.children)
@@ -259,7 +261,15 @@ def _windows(rule: Rule, doc: _Doc) -> list[tuple[int, int, list[Span]]]:
                     del counts[events[left][1]]
                 left += 1
             if len(counts) == len(required):
-                window = [e[2] for e in events[left : right + 1]]
+                if rule.clause:  # the nearest match of each item before this one, in one clause
+                    latest: dict[int, Span] = {}
+                    for _, index, span in events[left : right + 1]:
+                        latest[index] = span
+                    window = sorted(latest.values(), key=lambda s: s.start)
+                    if _CLAUSE_BREAK.search(doc.full, window[0].end, window[-1].start):
+                        continue
+                else:
+                    window = [e[2] for e in events[left : right + 1]]
                 start, end = window[0].start, max(s.end for s in window)
                 if all(_match(x, doc, start, end) is not None for x in excluded):
                     out.append((start, end, window))
