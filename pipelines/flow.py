@@ -166,10 +166,14 @@ def _regroup_one(store: Store, article: StoredArticle, feats: stories.Features) 
 
 
 def rescore(
-    store: Store, watchlists: list[Watchlist], since: datetime | None, policy: AlertPolicy | None = None
+    store: Store,
+    watchlists: list[Watchlist],
+    since: datetime | None,
+    policy: AlertPolicy | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> dict[str, dict[str, int]]:
     """Classify stored articles again and bring their flags (and alerts) in line: scored
-    outside any transaction, written in short ones."""
+    outside any transaction, written in short ones; ``progress`` hears of each batch done."""
     changes = {
         w.name: {"articles": 0, "new": 0, "changed": 0, "removed": 0, "unchanged": 0} for w in watchlists
     }
@@ -196,4 +200,6 @@ def rescore(
                 store.set_flags(article.id, verdicts)
                 if policy is not None and store.story_of(article.id) is not None:
                     outbox.queue(store, article.id, verdicts, article.published_at, policy)
+        if progress is not None:
+            progress(len(batch))
     return changes

@@ -114,6 +114,9 @@ def test_one_core_alert_per_story_digest_names_outlets_flagged_groups(outlets, w
         recluster.returncode == 0
         and f"{3 * len(recent)} articles in {len(recent)} stories" in recluster.stdout
     )
+    # not a terminal: its progress is one log line at the end, the same figures
+    n = 3 * len(recent)
+    assert f"recluster ended: {n} of {n} articles (100%), stories {len(recent)}" in recluster.stderr
     assert workspace.query("SELECT id, story_id FROM articles ORDER BY id") == grouping
     assert [tuple(r) for r in workspace.query("SELECT * FROM stories ORDER BY id")] == snapshot
     assert workspace.cli("alerts", "send").returncode == 0

@@ -97,6 +97,7 @@ def test_rescore_and_explain(site, workspace, tmp_path: Path):
     result = run_cli("rescore", "--config", str(strict))
     assert result.returncode == 0, result.stderr
     assert f"cpec-security: articles 12, new 0, changed 0, removed {len(flagged_before)}" in result.stdout
+    assert "rescore ended: 12 of 12 articles (100%)" in result.stderr  # progress, logged without a terminal
     assert workspace.query("SELECT count(*) FROM flags")[0][0] == 0
 
     # Back to the bundled rules: the same flags again.

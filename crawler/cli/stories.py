@@ -10,9 +10,10 @@ from pathlib import Path
 
 import click
 
-from crawler.cli.common import common_options
+from crawler.cli.common import common_options, setup_logging
 from crawler.cli.errors import Command, Group
 from crawler.config.wirewatch import load_config
+from crawler.runtime.progress import Progress
 from crawler.runtime.regroup import group_week, regroup
 from pipelines import flow
 from pipelines.core.validation import ConfigError
@@ -33,15 +34,14 @@ def recluster(config_path: Path | None, db: Path | None) -> None:
     Example: wirewatch recluster --db /var/lib/wirewatch/wirewatch.db
     """
     config = load_config(config_path, db)
+    setup_logging(config.log_level)
     started = time.monotonic()
-    shown = [started]
+    with Progress("recluster", "articles", counters=("stories",)) as bar:
 
-    def progress(counts: flow.Regrouped, left: int) -> None:
-        if time.monotonic() - shown[0] >= 10:
-            shown[0] = time.monotonic()
-            click.echo(f"  {counts.articles} articles regrouped, {left} to go", err=True)
+        def progress(counts: flow.Regrouped, left: int) -> None:
+            bar.update(counts.articles, counts.articles + left, stories=counts.stories)
 
-    counts = regroup(config, progress)
+        counts = regroup(config, progress)
     click.echo(
         f"{counts.articles} articles in {counts.stories} stories "
         f"({counts.duplicate} wire copies, {counts.event} other versions of an event) "

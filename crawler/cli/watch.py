@@ -10,9 +10,17 @@ from typing import Any
 
 import click
 
-from crawler.cli.common import chosen_watchlists, common_options, open_reader, open_writer, parse_since
+from crawler.cli.common import (
+    chosen_watchlists,
+    common_options,
+    open_reader,
+    open_writer,
+    parse_since,
+    setup_logging,
+)
 from crawler.cli.errors import Command
 from crawler.config.wirewatch import load_config
+from crawler.runtime.progress import Progress
 from pipelines import flow
 from pipelines.core.validation import ConfigError
 from pipelines.watch.evaluate import Report, examples_of, read_labelled
@@ -177,7 +185,12 @@ def rescore(config_path: Path | None, db: Path | None, watchlist: str | None, si
     """
     config = load_config(config_path, db)
     watchlists = chosen_watchlists(config, watchlist)
-    with closing(open_writer(config)) as store:
-        changes = flow.rescore(store, watchlists, parse_since(since), config.alerts)
+    setup_logging(config.log_level)
+    start = parse_since(since)
+    with (
+        closing(open_writer(config)) as store,
+        Progress("rescore", "articles", store.count_articles(start)) as bar,
+    ):
+        changes = flow.rescore(store, watchlists, start, config.alerts, lambda n: bar.advance(n))
     for name, counts in changes.items():
         click.echo(f"{name}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))

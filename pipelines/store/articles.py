@@ -192,6 +192,13 @@ class Articles(Connection):
 
     # -- reading them back ----------------------------------------------------------------
 
+    def count_articles(self, since: datetime | None = None) -> int:
+        """How many articles ``stored_articles`` will give (published, else fetched, since)."""
+        if since is None:
+            return int(self.db.execute("SELECT count(*) FROM articles").fetchone()[0])
+        query = "SELECT count(*) FROM articles WHERE coalesce(published_at, fetched_at) >= ?"
+        return int(self.db.execute(query, [iso_utc(since)]).fetchone()[0])
+
     def stored_articles(
         self, after: int = 0, since: datetime | None = None, batch: int = 200
     ) -> Iterator[list[StoredArticle]]:
