@@ -280,9 +280,14 @@ class Analyser:
     """
 
     def __init__(
-        self, workers: int, files: WatchlistFiles, watchlists: list[Watchlist], grow_after: float = GROW_AFTER
+        self,
+        workers: int,
+        files: WatchlistFiles,
+        watchlists: list[Watchlist],
+        grow_after: float | None = None,
     ):
-        """``grow_after`` 0 starts workers as soon as every one has a page (a large import)."""
+        """``grow_after`` 0 starts workers as soon as every one has a page (a large import);
+        None: GROW_AFTER."""
         self.workers = workers if workers > 0 else (os.cpu_count() or 1)
         self.grow_after = grow_after
         self.files = files
@@ -300,7 +305,8 @@ class Analyser:
         if self._waiting_since is None:
             self._waiting_since = now
         if not self._pending or (
-            len(self._pending) < self.workers and now - self._waiting_since >= self.grow_after
+            len(self._pending) < self.workers
+            and now - self._waiting_since >= (GROW_AFTER if self.grow_after is None else self.grow_after)
         ):
             logger.info("starting extraction worker %d of %d", len(self._pending) + 1, self.workers)
             worker = _Worker(self.files)

@@ -58,7 +58,9 @@ def test_both_extractions_compared_on_one_parse():
     )
     assert agreed is False
     # The kept text is the full extraction's, as without the check.
-    unchecked, none = extract_checked(page(LISTING), BASE + LISTING, fetched_at=NOW, allowed_domains=("127.0.0.1",))
+    unchecked, none = extract_checked(
+        page(LISTING), BASE + LISTING, fetched_at=NOW, allowed_domains=("127.0.0.1",)
+    )
     assert none is None and unchecked.text == listing.text
 
 
@@ -101,7 +103,10 @@ def test_what_is_learnt_outlives_the_run(tmp_path):
     assert modes.of("demo").mode == "fast" and modes.of("demo").pages == LEARN
     assert modes.plan("demo", True) == "full" and modes.plan("demo", False) == "fast"  # the seed wins
     store.close()
-    assert describe(None, Store(db, readonly=True).extraction_evidence()["demo"]) == "fast (20 checked, 0 differed)"
+    assert (
+        describe(None, Store(db, readonly=True).extraction_evidence()["demo"])
+        == "fast (20 checked, 0 differed)"
+    )
     assert describe(None, None) == f"learning (0 of {LEARN} checked)"
     assert describe(False, None) == "fast (seed)"
 

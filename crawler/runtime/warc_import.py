@@ -20,7 +20,7 @@ from pathlib import Path
 from crawler.config.seeds import Source, source_of
 from crawler.config.wirewatch import Config
 from pipelines import flow
-from pipelines.analyse import GROW_AFTER, Analyser, Analysis, Job, WatchlistFiles, fewer_collections
+from pipelines.analyse import Analyser, Analysis, Job, WatchlistFiles, fewer_collections
 from pipelines.archive import Damaged, Other, Page, records
 from pipelines.core.urls import normalize_url
 from pipelines.extract.modes import Modes
@@ -91,7 +91,7 @@ async def _import(
     advance: Advance | None,
 ) -> None:
     size = sum(path.stat().st_size for path in files)
-    analyser = Analyser(config.crawl.workers, files_of, watchlists, 0 if size > EAGER_BYTES else GROW_AFTER)
+    analyser = Analyser(config.crawl.workers, files_of, watchlists, 0 if size > EAGER_BYTES else None)
     modes = Modes(store)  # per source: with trafilatura's fallback, without, or checking both
     waiting: deque[tuple[str, str, Page, Source, asyncio.Future[Analysis]]] = deque()
     in_flight: set[str] = set()
