@@ -136,3 +136,20 @@ def test_the_seed_hint_wins(workspace, tmp_path):
     assert result.returncode == 0, result.stderr
     assert evidence(workspace) == {}  # nothing learnt, nothing checked
     assert "full (seed)" in workspace.cli("sources").stdout
+
+
+def test_a_crawl_learns_too_and_carries_it_to_the_next_run(site, workspace):
+    workspace.add_seed("demo", demo_seed(site.base))
+    assert workspace.run().returncode == 0
+    stored = workspace.query("SELECT count(*) FROM articles")[0][0]
+    first = evidence(workspace)
+    # Every page a crawl extracted while learning was checked both ways; the demo's articles
+    # extract the same either way.
+    assert 0 < stored <= first["checked"] <= first["pages"] and first["disagreed"] == 0
+    assert f"learning ({first['agreed_in_row']} of {LEARN} checked)" in workspace.cli("sources").stdout
+    # The next import (or crawl) goes on from these counts.
+    more = [(site.base + url[len(BASE) :], html.replace(BASE, site.base)) for url, html in articles(LEARN)]
+    result = workspace.cli("import", str(warc(workspace.root / "more.warc.gz", more)))
+    assert result.returncode == 0, result.stderr
+    after = evidence(workspace)
+    assert after["pages"] == first["pages"] + LEARN and after["agreed_in_row"] >= LEARN
