@@ -56,6 +56,7 @@ class Job:
     favor: str = "balanced"  # the seed's [extraction] hints
     boilerplate: tuple[re.Pattern[str], ...] = ()
     fallback: bool = True
+    check: bool = False  # extract without the fallback too and say whether the texts agree
 
 
 @dataclass
@@ -65,6 +66,7 @@ class Analysis:
     verdicts: dict[str, Verdict] = field(default_factory=dict)
     transient: bool = False  # the error is ours, not the page's: fetch it again next run
     features: Any = None  # for clustering (pipelines.stories.Features): CPU work done here too
+    agreed: bool | None = None  # a checked page: did both extractions give the same text
 
 
 @dataclass(frozen=True)
@@ -77,10 +79,10 @@ class WatchlistFiles:
 
 
 def analyse(job: Job, watchlists: list[Watchlist]) -> Analysis:
-    from pipelines.extract.page import ExtractionError, extract  # trafilatura: loaded where pages are
+    from pipelines.extract.page import ExtractionError, extract_checked  # trafilatura: loaded where pages are
 
     try:
-        article = extract(
+        article, agreed = extract_checked(
             job.html,
             job.url,
             fetched_at=job.fetched_at,
@@ -92,13 +94,14 @@ def analyse(job: Job, watchlists: list[Watchlist]) -> Analysis:
             favor=job.favor,
             boilerplate=job.boilerplate,
             fallback=job.fallback,
+            check=job.check,
         )
     except ExtractionError as exc:
         return Analysis(error=str(exc))
     from pipelines.stories import features
 
     verdicts = {w.name: w.classify(article.title, article.text) for w in watchlists}
-    return Analysis(article, None, verdicts, features=features(article.title, article.text))
+    return Analysis(article, None, verdicts, features=features(article.title, article.text), agreed=agreed)
 
 
 class WorkerDied(Exception):
@@ -276,8 +279,17 @@ class Analyser:
     few new articles needs, while a large crawl soon has every worker busy.
     """
 
-    def __init__(self, workers: int, files: WatchlistFiles, watchlists: list[Watchlist]):
+    def __init__(
+        self,
+        workers: int,
+        files: WatchlistFiles,
+        watchlists: list[Watchlist],
+        grow_after: float | None = None,
+    ):
+        """``grow_after`` 0 starts workers as soon as every one has a page (a large import);
+        None: GROW_AFTER."""
         self.workers = workers if workers > 0 else (os.cpu_count() or 1)
+        self.grow_after = grow_after
         self.files = files
         self.watchlists = watchlists
         self._pending: dict[_Worker, int] = {}  # each worker's pages in hand
@@ -293,7 +305,8 @@ class Analyser:
         if self._waiting_since is None:
             self._waiting_since = now
         if not self._pending or (
-            len(self._pending) < self.workers and now - self._waiting_since >= GROW_AFTER
+            len(self._pending) < self.workers
+            and now - self._waiting_since >= (GROW_AFTER if self.grow_after is None else self.grow_after)
         ):
             logger.info("starting extraction worker %d of %d", len(self._pending) + 1, self.workers)
             worker = _Worker(self.files)

@@ -20,6 +20,7 @@ from pipelines import store as storage
 from pipelines.analyse import Job, shared_analyser
 from pipelines.archive import shared_archive
 from pipelines.core.dates import Window
+from pipelines.extract.modes import Modes, shared_modes
 from pipelines.items import ArticlePage, DeadLink
 
 if TYPE_CHECKING:
@@ -69,6 +70,8 @@ class AnalyseStage:
         settings = crawler.settings
         self.stats = crawler.stats
         self.source = settings["WIREWATCH_SOURCE"]
+        self.path = settings["WIREWATCH_DB"]
+        self.modes: Modes | None = None
         self.analyser = shared_analyser(
             settings.getint("WIREWATCH_WORKERS"),
             settings["WIREWATCH_WATCHLIST_FILES"],
@@ -79,9 +82,19 @@ class AnalyseStage:
     def from_crawler(cls, crawler: Crawler) -> AnalyseStage:
         return cls(crawler)
 
+    def open_spider(self) -> None:
+        # What each source has shown about trafilatura's fallback, learnt across runs.
+        self.modes = shared_modes(storage.shared(self.path))
+
+    def close_spider(self) -> None:
+        if self.modes is not None:
+            self.modes.save()
+
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticlePage) or item.error:
             return item
+        assert self.modes is not None, "opened in open_spider"
+        plan = self.modes.plan(self.source.id, self.source.fallback)
         job = Job(
             item.html,
             item.final_url,
@@ -93,13 +106,15 @@ class AnalyseStage:
             item.hint_title,
             self.source.favor,
             self.source.boilerplate,
-            self.source.fallback,
+            plan != "fast",
+            plan == "check",
         )
         item.html = ""  # the page goes to a worker; do not carry it further
         result = await self.analyser.run(job)
         item.article, item.error, item.verdicts = result.article, result.error, result.verdicts
         item.features = result.features
         item.transient = result.transient
+        self.modes.record(self.source.id, result.agreed, item.final_url)
         self.stats.inc_value("wirewatch/extract/failed" if result.error else "wirewatch/extract/ok")
         return item
 

@@ -98,7 +98,7 @@ def test_extraction_hints_are_validated():
     )
     assert source.favor == "precision" and source.boilerplate[0].pattern == "^Copyright"
     assert source.fallback is False
-    assert parse_source_text(GOOD_SEED, "seeds/x.toml").fallback is True
+    assert parse_source_text(GOOD_SEED, "seeds/x.toml").fallback is None  # unset: learnt per source
     for bad, key in (
         ("fallback = 'no'", "extraction.fallback: expected true or false"),
         ("favor = 'speed'", "extraction.favor: expected balanced, precision or recall"),

@@ -25,6 +25,7 @@ from crawler.config.wirewatch import check_schedule_sources, load_config
 from crawler.fetch.browser import browser_problem
 from crawler.runtime.exits import EXIT_OK, EXIT_SOURCES_FAILED
 from pipelines.core.validation import ConfigError
+from pipelines.extract.modes import describe
 
 
 @click.group(cls=Group, invoke_without_command=True)
@@ -41,9 +42,11 @@ def sources(ctx: click.Context, config_path: Path | None, db: Path | None) -> No
     configured = load_sources(config.source_paths)
     watchlists_of(config)  # a broken watchlist is a config error here too
     last: dict[str, dict[str, Any]] = {}
+    learnt: dict[str, dict[str, Any]] = {}
     if config.database.exists():
         with closing(open_reader(config)) as store:
             last = store.last_runs()
+            learnt = store.extraction_evidence()
     rows = []
     for s in configured:
         info = last.get(s.id, {})
@@ -56,11 +59,25 @@ def sources(ctx: click.Context, config_path: Path | None, db: Path | None) -> No
                 source_state(info),
                 info.get("new_articles", ""),
                 len(json.loads(info.get("errors") or "[]")),
+                describe(s.fallback, learnt.get(s.id)),
                 s.file,
             ]
         )
     click.echo(
-        tabulate(rows, headers=["id", "enabled", "title", "last run", "status", "new", "errors", "seed file"])
+        tabulate(
+            rows,
+            headers=[
+                "id",
+                "enabled",
+                "title",
+                "last run",
+                "status",
+                "new",
+                "errors",
+                "extraction",
+                "seed file",
+            ],
+        )
     )
 
 

@@ -84,7 +84,9 @@ class Extraction(Model):
 
     favor: Literal["balanced", "precision", "recall"] = "balanced"  # less boilerplate, or less loss
     boilerplate: tuple[Regex, ...] = ()  # lines of extracted text that are not the story
-    fallback: StrictBool = True  # trafilatura's readability and jusText comparison (a third of its CPU)
+    # trafilatura's readability and jusText comparison (a third of its CPU): True always, False
+    # never, unset: learnt from the source's pages (pipelines/extract/modes.py)
+    fallback: StrictBool | None = None
 
 
 class Source(Model):
@@ -161,7 +163,8 @@ class Source(Model):
         return self.extraction.boilerplate
 
     @property
-    def fallback(self) -> bool:
+    def fallback(self) -> bool | None:
+        """The seed's explicit fallback setting; None: learn it."""
         return self.extraction.fallback
 
 

@@ -128,7 +128,7 @@ class ProbeSpider(NewsSpider):
                 hint_title=page.hint_title,
                 favor=self.source.favor,
                 boilerplate=self.source.boilerplate,
-                fallback=self.source.fallback,
+                fallback=self.source.fallback is not False,
             )
         except ExtractionError as exc:
             line.note = f"no story: {exc}"

@@ -131,7 +131,7 @@ async def _reextract(
                     article.title,
                     seed.favor if seed else "balanced",
                     seed.boilerplate if seed else (),
-                    seed.fallback if seed else True,
+                    seed.fallback is not False if seed else True,  # unset: the full extraction
                 )
                 waiting.append((article, asyncio.ensure_future(analyser.run(job))))
                 while len(waiting) >= IN_FLIGHT * analyser.workers:

@@ -117,6 +117,41 @@ def extract(
     story, e.g. a copyright line) and ``fallback`` (False: trust trafilatura's own extractor
     and skip its comparison with readability and jusText, a third of its CPU) are the
     source's hints from its seed file."""
+    article, _ = extract_checked(
+        html,
+        url,
+        fetched_at=fetched_at,
+        allowed_domains=allowed_domains,
+        timezone=timezone,
+        language=language,
+        hint_published=hint_published,
+        hint_title=hint_title,
+        favor=favor,
+        boilerplate=boilerplate,
+        fallback=fallback,
+    )
+    return article
+
+
+def extract_checked(
+    html: str,
+    url: str,
+    *,
+    fetched_at: datetime,
+    allowed_domains: tuple[str, ...],
+    timezone: str = "UTC",
+    language: str = "en",
+    hint_published: datetime | None = None,
+    hint_title: str | None = None,
+    favor: str = "balanced",
+    boilerplate: tuple[re.Pattern[str], ...] = (),
+    fallback: bool = True,
+    check: bool = False,
+) -> tuple[Article, bool | None]:
+    """`extract`, and with ``check`` the text also extracted without the fallback and compared
+    (pipelines/extract/modes.py): (the article, whether the two texts agreed; None unchecked).
+    The article is always the ``fallback`` extraction's; a check costs the second extraction
+    only (the page is parsed and its metadata read once)."""
     if not html or not html.strip():
         raise ExtractionError("empty page")
     try:
@@ -124,33 +159,27 @@ def extract(
         if tree is None:
             raise ExtractionError("not an HTML document")
         meta = page_metadata(tree, url)
-        doc = trafilatura.bare_extraction(
-            tree,
-            url=url,
-            with_metadata=False,
-            include_comments=False,
-            include_tables=False,
-            favor_precision=favor == "precision",
-            favor_recall=favor == "recall",
-            fast=not fallback,
-        )
+        doc = _main_text(tree, url, favor, fast=not fallback)
     except ExtractionError:
         raise
     except Exception as exc:  # trafilatura and lxml raise many kinds on hostile markup
         raise ExtractionError(f"extractor failed: {type(exc).__name__}: {exc}") from exc
-    if not isinstance(doc, Document) or not doc.text:
+    if doc is None:
         raise ExtractionError("no main text found")
     title = (meta.title or hint_title or "").strip()
-    text = doc.text.strip()
-    if boilerplate:
-        text = "\n".join(line for line in text.split("\n") if not any(p.search(line) for p in boilerplate))
-    first, _, rest = text.partition("\n")
-    if title and first.strip() == title:
-        text = rest.strip()
+    text = _story_text(doc, title, boilerplate)
     if len(text) < MIN_TEXT_CHARS:
         raise ExtractionError(f"text too short ({len(text)} characters, fewer than {MIN_TEXT_CHARS})")
     if not title:
         raise ExtractionError("no title found")
+    agreed: bool | None = None
+    if check:
+        try:
+            other = _main_text(tree, url, favor, fast=fallback)
+        except Exception as exc:  # as above: the other way failing is a difference, not an error
+            logger.debug("checking %s without the fallback failed: %s", url, exc)
+            other = None
+        agreed = other is not None and _story_text(other, title, boilerplate) == text
 
     canonical = normalize_url(url)
     if meta.url and meta.url.startswith(("http://", "https://")) and _same_site(meta.url, allowed_domains):
@@ -159,7 +188,7 @@ def extract(
     tz = ZoneInfo(timezone)
     published, date_source = choose_date(meta.date, hint_published, fetched_at, tz)
     detected, _ = py3langid.classify(text[:LANGUAGE_SAMPLE])
-    return Article(
+    article = Article(
         url=canonical,
         title=title,
         author=(meta.author or None),
@@ -169,3 +198,30 @@ def extract(
         text=text,
         content_hash=hashlib.sha256(" ".join(text.split()).encode()).hexdigest(),
     )
+    return article, agreed
+
+
+def _main_text(tree: HtmlElement, url: str, favor: str, fast: bool) -> Document | None:
+    """trafilatura's main text of a parsed page (it works on a copy), or None."""
+    doc = trafilatura.bare_extraction(
+        tree,
+        url=url,
+        with_metadata=False,
+        include_comments=False,
+        include_tables=False,
+        favor_precision=favor == "precision",
+        favor_recall=favor == "recall",
+        fast=fast,
+    )
+    return doc if isinstance(doc, Document) and doc.text else None
+
+
+def _story_text(doc: Document, title: str, boilerplate: tuple[re.Pattern[str], ...]) -> str:
+    """The story's text: without boilerplate lines, and without the title as its first line."""
+    text = (doc.text or "").strip()
+    if boilerplate:
+        text = "\n".join(line for line in text.split("\n") if not any(p.search(line) for p in boilerplate))
+    first, _, rest = text.partition("\n")
+    if title and first.strip() == title:
+        text = rest.strip()
+    return text

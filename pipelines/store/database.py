@@ -7,6 +7,7 @@ from pathlib import Path
 from pipelines.store.articles import Articles
 from pipelines.store.backfill import Backfills
 from pipelines.store.labels import Labels
+from pipelines.store.modes import Modes
 from pipelines.store.outbox import Outbox
 from pipelines.store.pages import Pages
 from pipelines.store.report import Reports
@@ -14,7 +15,7 @@ from pipelines.store.runs import Runs
 from pipelines.store.stories import Stories
 
 
-class Store(Articles, Stories, Outbox, Runs, Reports, Labels, Backfills, Pages):
+class Store(Articles, Stories, Outbox, Runs, Reports, Labels, Backfills, Pages, Modes):
     """The wirewatch database. Open one per process (or use `shared` in a crawl) and close it;
     ``readonly=True`` for commands that only read: they never wait for a writer."""
 

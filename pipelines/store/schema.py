@@ -402,3 +402,24 @@ def _article_pages(db: sqlite_utils.Database) -> None:
         );
         """
     )
+
+
+@MIGRATIONS(name="0013_extraction_modes")
+def _extraction_modes(db: sqlite_utils.Database) -> None:
+    """What each source's pages have shown about trafilatura's fallback (readability/jusText):
+    pages extracted both ways and how often the texts differed, so a source whose stories it
+    never changes skips it (pipelines/extract/modes.py), across runs."""
+    db.executescript(
+        """
+        CREATE TABLE extraction_modes (
+            source TEXT PRIMARY KEY,
+            pages INTEGER NOT NULL,             -- pages extracted since learning began
+            checked INTEGER NOT NULL,           -- of them, extracted both ways and compared
+            disagreed INTEGER NOT NULL,         -- checks whose texts differed
+            agreed_in_row INTEGER NOT NULL,     -- checks since the last that differed
+            last_disagreed_url TEXT,
+            last_disagreed_at TEXT,
+            updated_at TEXT NOT NULL
+        ) WITHOUT ROWID;
+        """
+    )
