@@ -97,39 +97,10 @@ def page_metadata(tree: HtmlElement, url: str) -> Document:
     return meta
 
 
-def extract(
-    html: str,
-    url: str,
-    *,
-    fetched_at: datetime,
-    allowed_domains: tuple[str, ...],
-    timezone: str = "UTC",
-    language: str = "en",
-    hint_published: datetime | None = None,
-    hint_title: str | None = None,
-    favor: str = "balanced",
-    boilerplate: tuple[re.Pattern[str], ...] = (),
-    fallback: bool = True,
-) -> Article:
-    """Extract the article of one page; raise ExtractionError when there is none.
-
-    ``favor`` ("precision" or "recall"), ``boilerplate`` (patterns of lines that are not the
-    story, e.g. a copyright line) and ``fallback`` (False: trust trafilatura's own extractor
-    and skip its comparison with readability and jusText, a third of its CPU) are the
-    source's hints from its seed file."""
-    article, _ = extract_checked(
-        html,
-        url,
-        fetched_at=fetched_at,
-        allowed_domains=allowed_domains,
-        timezone=timezone,
-        language=language,
-        hint_published=hint_published,
-        hint_title=hint_title,
-        favor=favor,
-        boilerplate=boilerplate,
-        fallback=fallback,
-    )
+def extract(html: str, url: str, **options: Any) -> Article:
+    """Extract the article of one page; raise ExtractionError when there is none. The options
+    are `extract_checked`'s (without ``check``)."""
+    article, _ = extract_checked(html, url, **options)
     return article
 
 
@@ -148,10 +119,16 @@ def extract_checked(
     fallback: bool = True,
     check: bool = False,
 ) -> tuple[Article, bool | None]:
-    """`extract`, and with ``check`` the text also extracted without the fallback and compared
-    (pipelines/extract/modes.py): (the article, whether the two texts agreed; None unchecked).
-    The article is always the ``fallback`` extraction's; a check costs the second extraction
-    only (the page is parsed and its metadata read once)."""
+    """Extract the article of one page: (the article, whether a check agreed; None unchecked);
+    raise ExtractionError when there is none.
+
+    ``favor`` ("precision" or "recall"), ``boilerplate`` (patterns of lines that are not the
+    story, e.g. a copyright line) and ``fallback`` (False: trust trafilatura's own extractor
+    and skip its comparison with readability and jusText, a third of its CPU) are the
+    source's hints from its seed file. With ``check`` the text is also extracted the other way
+    and compared (pipelines/extract/modes.py); the article is always the ``fallback``
+    extraction's, and a check costs the second extraction only (the page is parsed and its
+    metadata read once)."""
     if not html or not html.strip():
         raise ExtractionError("empty page")
     try:
