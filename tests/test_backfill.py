@@ -311,3 +311,42 @@ def test_a_killed_backfill_resumes_without_fetching_a_story_twice(workspace, tmp
     served = Counter(path for path, status in log if path in expected and status == 200)
     assert set(served) == expected and max(served.values()) == 1
     assert not [p for p, _ in log[before:] if p.lstrip("/") in done_pages]
+
+
+def test_an_open_backfill_leaves_the_runs_their_stories_to_alert(workspace, tmp_path):
+    """Without --until the window ends where the runs' max_age begins: a story of the last two
+    days stored by the backfill would be known to the next run and never alerted."""
+    root = tmp_path / "www"
+    root.mkdir()
+    with DemoSite(root, static=True) as site:
+        stories = build_site(root, site.base, count=10, undated=False)
+        workspace.add_seed("past", seed(site.base))  # max_age = "2d"
+        since = (NOW - timedelta(days=20)).date()
+        command = [*WIREWATCH, "backfill", "--config", str(workspace.config), "--source", "past"]
+        result = subprocess.run(
+            [*command, "--since", since.isoformat()],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=tmp_path,
+        )
+        assert result.returncode == 0, result.stderr
+        newest = stories[0].path  # published a day ago, flagged (a convoy attack)
+        older = {s.path for s in stories if s.published and since <= s.published.date()} - {newest}
+        assert {"/" + p for p in stored_paths(workspace)} == older
+        assert workspace.query("SELECT count(*) FROM alerts")[0][0] == 0
+
+        run = workspace.run()
+        assert run.returncode == 0, run.stderr
+        (row,) = workspace.query("SELECT a.id FROM articles a WHERE a.url LIKE ?", (f"%{newest}",))
+        assert workspace.query("SELECT count(*) FROM alerts WHERE article_id = ?", (row["id"],))[0][0] > 0
+
+        # A window wholly inside max_age has nothing for a backfill: a clear usage error.
+        inside = subprocess.run(
+            [*command, "--since", NOW.date().isoformat()],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=tmp_path,
+        )
+        assert inside.returncode == 2 and "left to `wirewatch run`" in inside.stderr

@@ -41,7 +41,8 @@ def backfill(
     """Store a source's stories published in a window of the past, from its sitemaps (sitemap
     index entries chosen by lastmod) and its listings (followed back to --since, past their
     max_pages), politely, like a run: grouped into stories and flagged, but never alerted.
-    Stories with no date of their own, nor in the sitemap or listing, are not kept.
+    Stories with no date of their own, nor in the sitemap or listing, are not kept; nor are
+    stories within the source's max_age, which runs fetch and alert (the window ends there).
 
     Stopped (Ctrl-C, a crash, a kill), the same command goes on where it stopped: stored
     stories are not fetched again, nor sitemaps and listing pages whose stories were all
@@ -57,8 +58,16 @@ def backfill(
     tz = ZoneInfo(source.timezone)
     start = parse_day(since, "--since", tz)
     end = parse_day(until, "--until", tz, end=True) if until else datetime.now(UTC)
+    # Stories within the runs' max_age are theirs to fetch and alert: stored by a backfill
+    # first, a run would find them known and the desk would never hear of them.
+    runs_reach = datetime.now(UTC) - (source.max_age or config.max_age)
+    end = min(end, runs_reach)
     if start >= end:
-        raise click.BadParameter("--since must come before --until (and before now)", param_hint="--since")
+        raise click.BadParameter(
+            f"--since must come before --until and before {runs_reach:%Y-%m-%d %H:%M} UTC "
+            f"(newer stories are left to `wirewatch run`, which alerts them: max_age)",
+            param_hint="--since",
+        )
     if not (source.sitemaps or source.listings):
         raise click.UsageError(f"source {source.id} has no sitemaps or listings to walk back (feeds only)")
     window = Window(start.astimezone(UTC), end.astimezone(UTC))
@@ -74,7 +83,7 @@ def backfill(
     click.echo(tabulate([row], headers=headers))
     for error in r.errors[:20]:
         click.echo(f"  {r.source}: {error}", err=True)
-    span = f"{window.since:%Y-%m-%d} to {until or 'now'}"
+    span = f"{window.since:%Y-%m-%d} to {window.until:%Y-%m-%d %H:%M} UTC"
     if done.finished:
         click.echo(f"backfill {source.id} {span}: {r.status}")
     else:
