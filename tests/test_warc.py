@@ -6,6 +6,7 @@ import gzip
 import io
 import os
 import re
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -21,8 +22,9 @@ from conftest import demo_seed
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from crawler.demo.server import DemoSite
+from crawler.demo.server import DEMO_SITE, DemoSite, render
 from pipelines.archive import Damaged, Page, page_at, records
+from pipelines.store import Store
 
 GOOD = (  # demo-site pages: a core story, a mention-free one, and one more core story
     "/national/chinese-engineers-convoy-attacked-near-besham/",
@@ -31,11 +33,14 @@ GOOD = (  # demo-site pages: a core story, a mention-free one, and one more core
 )
 
 
+MONTH_AGO = datetime.now(UTC).replace(microsecond=0) - timedelta(days=30)
+
+
 @pytest.fixture
 def past() -> Iterator[DemoSite]:
     """The demo site as it was a month ago: its stories are history, beyond every max_age (the
     runs' reach), which an import stores without alerting."""
-    with DemoSite(anchor=datetime.now(UTC).replace(microsecond=0) - timedelta(days=30)) as server:
+    with DemoSite(anchor=MONTH_AGO) as server:
         yield server
 
 
@@ -205,6 +210,37 @@ def test_an_import_alerts_once_the_stories_the_runs_would_alert(site, past, work
     assert len(handler.received) > 1  # the run alerted the site's other core stories...
     assert sum(title in r.message["Subject"] for r in handler.received) == 1  # ...and not this one again
     assert workspace.query("SELECT count(*) FROM alerts WHERE article_id = ?", (ids[old],))[0][0] == 0
+
+
+def test_an_import_stores_what_a_crawl_found_dead_or_storyless(copy_site, workspace, tmp_path):
+    """A URL a crawl recorded as a dead link (404) or as a page with no story holds no stored
+    story: an archive's copy of the page it once was is history to keep, not a duplicate."""
+    dead, storyless = GOOD[1], "/national/a-gallery-that-was-a-story/"
+    shutil.rmtree(copy_site / dead.strip("/"))
+    with DemoSite(copy_site) as site:
+        workspace.add_seed("demo", demo_seed(site.base))
+        assert workspace.run().returncode == 0
+    assert [r[0] for r in workspace.query("SELECT url FROM dead_links")] == [site.base + dead]
+    store = Store(workspace.db)
+    store.record_failure("demo", site.base + storyless, "no story")
+    store.close()
+
+    def then(path: str, template: str) -> bytes:  # the page as it was a month ago
+        text = render((DEMO_SITE / template.strip("/") / "index.html").read_text(), site.base, MONTH_AGO)
+        return response(site.base + path, text.replace(template, path).encode())
+
+    warc = tmp_path / "then.warc.gz"
+    warc.write_bytes(then(dead, dead) + then(storyless, GOOD[2]))
+    result = workspace.cli("import", str(warc))
+    assert result.returncode == 0, result.stderr
+    assert "stored 2 (" in result.stdout and "duplicates 0," in result.stdout
+    stored = {r[0] for r in workspace.query("SELECT url FROM articles")}
+    assert {site.base + dead, site.base + storyless} <= stored
+    # Stories now: no longer dead links nor pages without a story.
+    assert workspace.query("SELECT count(*) FROM dead_links")[0][0] == 0
+    assert workspace.query("SELECT count(*) FROM failures")[0][0] == 0
+    again = workspace.cli("import", str(warc))
+    assert "stored 0 (" in again.stdout and "duplicates 2," in again.stdout
 
 
 def test_a_crawl_archives_its_pages_and_reextract_restores_the_texts(site, workspace):

@@ -49,7 +49,8 @@ def import_(
     Each 200 HTML response goes through the crawl's own path (extract, flag, group, store)
     under the source whose domains and story patterns match its URL; pages of no source are
     counted and skipped, as are other records. The record's WARC-Date is the fetch time. Pages
-    already stored are skipped, so importing a file again stores nothing twice. Stories
+    already stored are skipped, so importing a file again stores nothing twice (dead links and
+    pages that held no story when crawled are not stored: they are imported). Stories
     published (else fetched) within their source's max_age are alerted as a run would alert
     them (then sent, as after a run): a run finds them stored. Older ones are history: flagged,
     never alerted. A damaged record is named by file and offset and skipped; the import goes

@@ -7,8 +7,9 @@ forced), is extracted, flagged and given its story features by the crawl's worke
 run would find it known and never alert it, so it goes through the alert policy as a run's
 would. Older pages are history: never alerted. The record's WARC-Date is the fetch time; the
 page's own date is its publication time. Stored URLs (and their aliases) are skipped before
-any work, and each stored article remembers its file and offset, so `wirewatch reextract` can
-read it again.
+any work; dead links and pages that held no story when a crawl asked are not stored, and an
+archive may hold the story they once were. Each stored article remembers its file and
+offset, so `wirewatch reextract` can read it again.
 """
 
 from __future__ import annotations
@@ -134,7 +135,7 @@ async def _import(
                     counts.unknown_source += 1
                     counts.unknown_hosts[_host(url)] += 1
                     continue
-                if url in in_flight or store.is_known(url):
+                if url in in_flight or store.is_stored(url):
                     counts.duplicates += 1
                     continue
                 in_flight.add(url)
