@@ -350,3 +350,38 @@ def test_an_open_backfill_leaves_the_runs_their_stories_to_alert(workspace, tmp_
             cwd=tmp_path,
         )
         assert inside.returncode == 2 and "left to `wirewatch run`" in inside.stderr
+
+
+def test_a_backfill_is_recorded_but_never_counts_for_health(workspace, tmp_path):
+    """A backfill leaves its row in runs (kind backfill) and its source's counts in run_sources,
+    so what it fetched and how it ended outlive its summary; but a source's health reads crawl
+    runs only: an ok backfill neither ends a failing streak nor becomes the source's last run."""
+    root = tmp_path / "www"
+    root.mkdir()
+    with DemoSite(root, static=True) as site:
+        build_site(root, site.base, count=40, undated=False)
+        # A feed that is gone: every run has an error; a backfill reads no feed.
+        gone = f'feeds = ["{site.base}/feed-that-is-gone/"]\n'
+        workspace.add_seed("past", seed(site.base).replace("sitemaps = ", gone + "sitemaps = "))
+        for _ in range(3):
+            assert workspace.run().returncode == 4
+        failing = workspace.cli("status")
+        assert failing.returncode == 7 and "FAILING: past failed its last 3 runs" in failing.stderr
+        before = workspace.query("SELECT max(id) FROM runs")[0][0]
+
+        result = subprocess.run(
+            backfill_args(workspace), capture_output=True, text=True, timeout=300, cwd=tmp_path
+        )
+        assert result.returncode == 0, result.stderr
+    (row,) = workspace.query("SELECT * FROM runs WHERE kind = 'backfill'")
+    assert row["id"] == before + 1 and (row["status"], row["trigger"]) == ("ok", "cli")
+    assert row["duration"] > 0 and row["finished_at"] >= row["started_at"]
+    assert f"(run {row['id']} in runs, kind backfill)" in result.stdout
+    (counts,) = workspace.query("SELECT * FROM run_sources WHERE run_id = ?", (row["id"],))
+    stored = workspace.query("SELECT count(*) FROM articles WHERE fetched_at >= ?", (row["started_at"],))
+    assert counts["source"] == "past" and counts["status"] == "ok" and counts["requests"] > 0
+    assert counts["new_articles"] == stored[0][0] > 0
+
+    after = workspace.cli("status")
+    assert after.returncode == 7 and "FAILING: past failed its last 3 runs" in after.stderr
+    assert f"last run: {before} (cli)" in after.stdout  # the last crawl run, not the backfill

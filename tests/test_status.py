@@ -10,11 +10,11 @@ from crawler.runtime.run import SourceResult
 from pipelines.store import Store
 
 
-def record(workspace, *statuses: str) -> None:
+def record(workspace, *statuses: str, kind: str = "run") -> None:
     store = Store(workspace.db)
     try:
         for status in statuses:
-            run_id = store.start_run("cron", ["demo"])
+            run_id = store.start_run("cron", ["demo"], kind)
             errors = [] if status == "ok" else [f"{status}: http://127.0.0.1:9/feed/: Connection refused"]
             row = asdict(SourceResult("demo", status, new_articles=2, errors=errors))
             store.finish_run(run_id, "ok" if status == "ok" else "failed", [row], 1.5)
@@ -44,6 +44,44 @@ def test_status_shows_last_run_and_flags_a_source_failing_repeatedly(site, works
     record(workspace, "ok")
     result = workspace.cli("status")
     assert result.returncode == 0 and "FAILING" not in result.stderr
+
+
+def test_backfills_neither_fail_a_source_nor_end_its_streak(site, workspace):
+    workspace.add_seed("demo", demo_seed(site.base))
+    record(workspace, "ok")
+    record(workspace, "failed", "failed", "failed", kind="backfill")
+    result = workspace.cli("status")
+    assert result.returncode == 0 and "FAILING" not in result.stderr
+    assert "last run: 1 (cron)" in result.stdout
+    record(workspace, "failed", "errors")
+    record(workspace, "ok", kind="backfill")
+    record(workspace, "failed")
+    result = workspace.cli("status")
+    assert result.returncode == 7 and "FAILING: demo failed its last 3 runs" in result.stderr
+    assert "last run: 8 (cron)" in result.stdout
+
+
+def test_a_killed_run_or_backfill_is_ended_by_the_next_of_its_kind(site, workspace):
+    """Each holds the lock of its kind (the run lock, the backfill lock), which vouches only for
+    its own: a run starting while a backfill goes on must not mark the backfill interrupted."""
+    workspace.add_seed("demo", demo_seed(site.base))
+    store = Store(workspace.db)
+    try:
+        backfill = store.start_run("cli", ["demo"], "backfill")
+        run = store.start_run("cron", ["demo"])
+        assert {r["id"]: r["kind"] for r in store.running()} == {backfill: "backfill", run: "run"}
+        result = workspace.cli("status")
+        assert f"running now: backfill {backfill} (cli, pid" in result.stdout
+        store.start_run("cron", ["demo"])  # the run above was killed
+        status = dict(store.db.execute("SELECT id, status FROM runs").fetchall())
+        assert status[backfill] == "running" and status[run] == "interrupted"
+        store.start_run("cli", ["demo"], "backfill")
+        assert (
+            store.db.execute("SELECT status FROM runs WHERE id = ?", [backfill]).fetchone()[0]
+            == "interrupted"
+        )
+    finally:
+        store.close()
 
 
 def test_status_names_a_run_whose_process_is_gone(site, workspace):

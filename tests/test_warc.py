@@ -6,26 +6,42 @@ import gzip
 import io
 import os
 import re
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
 import urllib.request
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from conftest import demo_seed
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from crawler.demo.server import DEMO_SITE, DemoSite, render
 from pipelines.archive import Damaged, Page, page_at, records
+from pipelines.store import Store
 
 GOOD = (  # demo-site pages: a core story, a mention-free one, and one more core story
     "/national/chinese-engineers-convoy-attacked-near-besham/",
     "/business/psx-gains-612-points-on-banking-energy-buying/",
     "/national/interior-ministry-approves-new-sops-for-security-of-chinese-nationals/",
 )
+
+
+MONTH_AGO = datetime.now(UTC).replace(microsecond=0) - timedelta(days=30)
+
+
+@pytest.fixture
+def past() -> Iterator[DemoSite]:
+    """The demo site as it was a month ago: its stories are history, beyond every max_age (the
+    runs' reach), which an import stores without alerting."""
+    with DemoSite(anchor=MONTH_AGO) as server:
+        yield server
 
 
 def fetch(url: str) -> bytes:
@@ -89,26 +105,26 @@ def test_reading_names_each_record_and_goes_on_after_damage(site, tmp_path):
     assert isinstance(page, Page) and page.url == site.base + GOOD[1] and "PSX" in page.html
 
 
-def test_import_stores_the_good_pages_and_names_the_others(site, workspace, tmp_path):
-    workspace.add_seed("demo", demo_seed(site.base))
+def test_import_stores_the_good_pages_and_names_the_others(past, workspace, tmp_path):
+    workspace.add_seed("demo", demo_seed(past.base))
     warc = tmp_path / "pages.warc.gz"
-    offsets = build_warc(site, warc)
+    offsets = build_warc(past, warc)
 
     result = workspace.cli("import", str(warc))
     assert result.returncode == 4, result.stderr  # a damaged record: named, skipped, exit 4
     assert "records 6: HTML pages 4, stored 3 " in result.stdout
     assert "unknown source 1," in result.stdout and "non-HTML 1," in result.stdout
-    assert "malformed 1" in result.stdout
+    assert "malformed 1" in result.stdout and "within max_age 0)" in result.stdout  # history
     assert f"{warc} at offset {offsets['truncated']}: truncated" in result.stderr
     assert "elsewhere.example (1)" in result.stderr and "response image/png (1)" in result.stderr
 
     stored = {r["url"]: r for r in workspace.query("SELECT * FROM articles")}
-    assert set(stored) == {site.base + p for p in GOOD}
+    assert set(stored) == {past.base + p for p in GOOD}
     pages = {
         r["article_id"]: (r["file"], r["offset"]) for r in workspace.query("SELECT * FROM article_pages")
     }
     for n, path in enumerate(GOOD):
-        article = stored[site.base + path]
+        article = stored[past.base + path]
         assert pages[article["id"]] == (str(warc.resolve()), offsets[f"good{n}"])
         assert article["story_id"] is not None and article["date_source"] == "page"
         assert datetime.fromisoformat(article["published_at"]) < datetime.fromisoformat(article["fetched_at"])
@@ -117,7 +133,7 @@ def test_import_stores_the_good_pages_and_names_the_others(site, workspace, tmp_
         r["url"]
         for r in workspace.query("SELECT url FROM articles JOIN flags ON flags.article_id = articles.id")
     }
-    assert {site.base + GOOD[0], site.base + GOOD[2]} <= flagged
+    assert {past.base + GOOD[0], past.base + GOOD[2]} <= flagged
     assert workspace.query("SELECT count(*) FROM alerts")[0][0] == 0
 
     again = workspace.cli("import", str(warc))
@@ -125,8 +141,8 @@ def test_import_stores_the_good_pages_and_names_the_others(site, workspace, tmp_
     assert workspace.query("SELECT count(*) FROM articles")[0][0] == 3
 
 
-def test_import_with_source_forced_and_the_lock_held(site, workspace, tmp_path):
-    workspace.add_seed("demo", demo_seed(site.base))
+def test_import_with_source_forced_and_the_lock_held(past, workspace, tmp_path):
+    workspace.add_seed("demo", demo_seed(past.base))
     workspace.add_seed(
         "other",
         'id = "other"\ntitle = "Other"\nallowed_domains = ["elsewhere.example"]\n'
@@ -134,7 +150,7 @@ def test_import_with_source_forced_and_the_lock_held(site, workspace, tmp_path):
     )
     warc = tmp_path / "one.warc"
     warc.write_bytes(
-        gzip.decompress(response("https://elsewhere.example/national/story/", fetch(site.base + GOOD[0])))
+        gzip.decompress(response("https://elsewhere.example/national/story/", fetch(past.base + GOOD[0])))
     )
 
     from pipelines.store import RunLock, lock_path
@@ -154,14 +170,77 @@ def test_import_with_source_forced_and_the_lock_held(site, workspace, tmp_path):
     assert bad.returncode == 3 and "unknown source nope" in bad.stderr
 
 
-def test_a_file_cut_short_is_read_to_its_last_whole_record(site, workspace, tmp_path):
-    workspace.add_seed("demo", demo_seed(site.base))
-    whole = [response(site.base + p, fetch(site.base + p)) for p in GOOD]
+def test_a_file_cut_short_is_read_to_its_last_whole_record(past, workspace, tmp_path):
+    workspace.add_seed("demo", demo_seed(past.base))
+    whole = [response(past.base + p, fetch(past.base + p)) for p in GOOD]
     warc = tmp_path / "cut.warc.gz"
     warc.write_bytes(whole[0] + whole[1] + whole[2][: len(whole[2]) // 3])
     result = workspace.cli("import", str(warc))
     assert result.returncode == 4 and "stored 2 " in result.stdout
     assert re.search(rf"at offset {len(whole[0]) + len(whole[1])}: ", result.stderr)
+
+
+def test_an_import_alerts_once_the_stories_the_runs_would_alert(site, past, workspace, smtp, tmp_path):
+    """A story published within its source's max_age is the runs' to alert: stored silently by an
+    import (a desk's own captures of today), the next run would find it known and never alert
+    it. The import alerts it as a run would, and the run, finding it stored, does not alert it
+    again. An older story is history: flagged, never alerted."""
+    handler, controller = smtp
+    workspace.config.write_text(
+        workspace.config.read_text()
+        + '[alerts]\nroutes = [{ watchlist = "cpec-security", to = ["desk@example.org"] }]\n'
+        + f'[alerts.smtp]\nhost = "127.0.0.1"\nport = {controller.port}\nsecurity = "none"\ntimeout = 5\n'
+    )
+    workspace.add_seed("demo", demo_seed(site.base))  # max_age = "3d"
+    recent, old = site.base + GOOD[0], past.base + GOOD[2]  # published 2 hours and a month ago, both core
+    warc = tmp_path / "captures.warc.gz"
+    warc.write_bytes(response(recent, fetch(recent)) + response(old, fetch(old)))
+
+    result = workspace.cli("import", str(warc))
+    assert result.returncode == 0, result.stderr
+    assert "stored 2 (flagged 2, within max_age 1)" in result.stdout
+    ids = {r["url"]: r["id"] for r in workspace.query("SELECT id, url FROM articles")}
+    assert {r[0] for r in workspace.query("SELECT article_id FROM alerts")} == {ids[recent]}
+    title = "Five Chinese engineers among six killed as suicide bomber rams convoy near Besham"
+    assert [title in r.message["Subject"] for r in handler.received] == [True]
+
+    run = workspace.run()  # the site serves the recent story in its feed and sitemaps
+    assert run.returncode == 0, run.stderr
+    assert workspace.query("SELECT count(*) FROM articles WHERE url = ?", (recent,))[0][0] == 1
+    assert len(handler.received) > 1  # the run alerted the site's other core stories...
+    assert sum(title in r.message["Subject"] for r in handler.received) == 1  # ...and not this one again
+    assert workspace.query("SELECT count(*) FROM alerts WHERE article_id = ?", (ids[old],))[0][0] == 0
+
+
+def test_an_import_stores_what_a_crawl_found_dead_or_storyless(copy_site, workspace, tmp_path):
+    """A URL a crawl recorded as a dead link (404) or as a page with no story holds no stored
+    story: an archive's copy of the page it once was is history to keep, not a duplicate."""
+    dead, storyless = GOOD[1], "/national/a-gallery-that-was-a-story/"
+    shutil.rmtree(copy_site / dead.strip("/"))
+    with DemoSite(copy_site) as site:
+        workspace.add_seed("demo", demo_seed(site.base))
+        assert workspace.run().returncode == 0
+    assert [r[0] for r in workspace.query("SELECT url FROM dead_links")] == [site.base + dead]
+    store = Store(workspace.db)
+    store.record_failure("demo", site.base + storyless, "no story")
+    store.close()
+
+    def then(path: str, template: str) -> bytes:  # the page as it was a month ago
+        text = render((DEMO_SITE / template.strip("/") / "index.html").read_text(), site.base, MONTH_AGO)
+        return response(site.base + path, text.replace(template, path).encode())
+
+    warc = tmp_path / "then.warc.gz"
+    warc.write_bytes(then(dead, dead) + then(storyless, GOOD[2]))
+    result = workspace.cli("import", str(warc))
+    assert result.returncode == 0, result.stderr
+    assert "stored 2 (" in result.stdout and "duplicates 0," in result.stdout
+    stored = {r[0] for r in workspace.query("SELECT url FROM articles")}
+    assert {site.base + dead, site.base + storyless} <= stored
+    # Stories now: no longer dead links nor pages without a story.
+    assert workspace.query("SELECT count(*) FROM dead_links")[0][0] == 0
+    assert workspace.query("SELECT count(*) FROM failures")[0][0] == 0
+    again = workspace.cli("import", str(warc))
+    assert "stored 0 (" in again.stdout and "duplicates 2," in again.stdout
 
 
 def test_a_crawl_archives_its_pages_and_reextract_restores_the_texts(site, workspace):

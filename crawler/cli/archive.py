@@ -10,6 +10,7 @@ from types import FrameType
 
 import click
 
+from crawler.cli.alerts import send_alerts
 from crawler.cli.common import common_options, parse_since, setup_logging, watchlists_of
 from crawler.cli.errors import Command
 from crawler.config.seeds import load_sources, select
@@ -48,10 +49,13 @@ def import_(
     Each 200 HTML response goes through the crawl's own path (extract, flag, group, store)
     under the source whose domains and story patterns match its URL; pages of no source are
     counted and skipped, as are other records. The record's WARC-Date is the fetch time. Pages
-    already stored are skipped, so importing a file again stores nothing twice. Imported
-    stories are flagged but never alerted. A damaged record is named by file and offset and
-    skipped; the import goes on. Holds the run lock (exit 5 while a crawl runs); exits 4 when
-    records were damaged, 6 when interrupted (what was stored is kept).
+    already stored are skipped, so importing a file again stores nothing twice (dead links and
+    pages that held no story when crawled are not stored: they are imported). Stories
+    published (else fetched) within their source's max_age are alerted as a run would alert
+    them (then sent, as after a run): a run finds them stored. Older ones are history: flagged,
+    never alerted. A damaged record is named by file and offset and skipped; the import goes
+    on. Holds the run lock (exit 5 while a crawl runs); exits 4 when records were damaged, 6
+    when interrupted (what was stored is kept).
 
     \b
     Example: wirewatch import CC-NEWS-20240301.warc.gz --source dawn
@@ -66,25 +70,29 @@ def import_(
     interrupted = False
     counts = Imported()
     _interrupt_on_sigterm()
-    with RunLock(lock_path(config.database), "import"), Progress("import", "bytes", total, counters) as bar:
+    # The lock covers the import and the delivery after it, as a run's does.
+    with RunLock(lock_path(config.database), "import"):
+        with Progress("import", "bytes", total, counters) as bar:
 
-        def advance(done: float, now: Imported) -> None:
-            bar.counts.update(
-                {
-                    "stored": now.stored,
-                    "flagged": now.flagged,
-                    "duplicates": now.duplicates,
-                    "unknown source": now.unknown_source,
-                    "malformed": now.malformed,
-                }
-            )
-            bar.advance(done)
+            def advance(done: float, now: Imported) -> None:
+                bar.counts.update(
+                    {
+                        "stored": now.stored,
+                        "flagged": now.flagged,
+                        "duplicates": now.duplicates,
+                        "unknown source": now.unknown_source,
+                        "malformed": now.malformed,
+                    }
+                )
+                bar.advance(done)
 
-        try:
-            counts = import_archives(config, list(files), sources, watchlists, forced, advance, counts)
-        except KeyboardInterrupt:
-            interrupted = True
-    _print_import(counts, interrupted)
+            try:
+                counts = import_archives(config, list(files), sources, watchlists, forced, advance, counts)
+            except KeyboardInterrupt:
+                interrupted = True
+        _print_import(counts, interrupted)
+        if counts.recent and not interrupted:
+            send_alerts(config)  # what a run would have sent for them, as a run sends it
     if interrupted:
         return EXIT_INTERRUPTED
     return EXIT_SOURCES_FAILED if counts.malformed else 0
@@ -93,10 +101,17 @@ def import_(
 def _print_import(counts: Imported, interrupted: bool) -> None:
     click.echo(
         f"records {counts.records:,}: HTML pages {counts.html:,}, stored {counts.stored:,} "
-        f"(flagged {counts.flagged:,}), duplicates {counts.duplicates:,}, unknown source "
-        f"{counts.unknown_source:,}, no story {counts.no_story:,}, non-HTML {counts.non_html:,}, "
-        f"malformed {counts.malformed:,}" + (" (interrupted)" if interrupted else "")
+        f"(flagged {counts.flagged:,}, within max_age {counts.recent:,}), duplicates "
+        f"{counts.duplicates:,}, unknown source {counts.unknown_source:,}, no story "
+        f"{counts.no_story:,}, non-HTML {counts.non_html:,}, malformed {counts.malformed:,}"
+        + (" (interrupted)" if interrupted else "")
     )
+    if counts.recent:
+        click.echo(
+            f"  within max_age: {counts.recent:,} stories the runs would alert, stored as a run "
+            "stores them: their flags alerted (the rest is history, never alerted)",
+            err=True,
+        )
     if counts.unknown_hosts:
         hosts = ", ".join(f"{h} ({n})" for h, n in counts.unknown_hosts.most_common(10))
         click.echo(f"  unknown source: {hosts}", err=True)

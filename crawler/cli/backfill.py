@@ -47,6 +47,7 @@ def backfill(
     Stopped (Ctrl-C, a crash, a kill), the same command goes on where it stopped: stored
     stories are not fetched again, nor sitemaps and listing pages whose stories were all
     stored. One backfill at a time per database (exit 5 otherwise); runs go on meanwhile.
+    Recorded in the runs table (kind backfill), which health and failing streaks ignore.
     Exit codes as for run: 0 done, 4 some pages failed, 6 interrupted.
 
     \b
@@ -84,8 +85,11 @@ def backfill(
     for error in r.errors[:20]:
         click.echo(f"  {r.source}: {error}", err=True)
     span = f"{window.since:%Y-%m-%d} to {window.until:%Y-%m-%d %H:%M} UTC"
+    recorded = f"(run {done.run_id} in runs, kind backfill)"
     if done.finished:
-        click.echo(f"backfill {source.id} {span}: {r.status}")
+        click.echo(f"backfill {source.id} {span}: {r.status} {recorded}")
     else:
-        click.echo(f"backfill {source.id} {span}: interrupted; the same command goes on where it stopped")
+        click.echo(
+            f"backfill {source.id} {span}: interrupted {recorded}; the same command goes on where it stopped"
+        )
     return done.exit_code

@@ -176,7 +176,7 @@ def status(config_path: Path | None, db: Path | None, failing_after: int) -> int
         click.echo(f"\nlast run: {latest['id']} ({latest['trigger']}) {started}: {latest['status']}{took}")
     for run in running:
         click.echo(
-            f"running now: run {run['id']} ({run['trigger']}, {_process_state(run)}) "
+            f"running now: {run['kind']} {run['id']} ({run['trigger']}, {_process_state(run)}) "
             f"since {run['started_at']}"
         )
     if regrouping:

@@ -67,13 +67,15 @@ class DemoSite:
         routes: dict[str, Route] | None = None,
         page_delay: float = 0.0,
         static: bool = False,
+        anchor: datetime | None = None,
     ):
         self.root = root
         self.static = static  # files are served as they are (benchmarks): no templating, cheap ETags
         self.routes = routes if routes is not None else {}
         self.page_delay = page_delay  # seconds before each HTML page: a slow site, for tests
         self.slow_lane = threading.Lock()
-        self.anchor = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
+        # The time the site's dates are relative to: a minute ago, or an older one (a past site).
+        self.anchor = anchor or datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
         self.log: list[tuple[str, int]] = []  # (path, status) of every request served
         self._lock = threading.Lock()
         self.server = _QuietServer(("127.0.0.1", 0), self._handler())

@@ -1,9 +1,12 @@
 """A backfill: one source's stories published in a window of the past, stored, grouped and
-flagged like a run's, never alerted; resumable (crawler/discovery/backfill.py)."""
+flagged like a run's, never alerted; resumable (crawler/discovery/backfill.py). Recorded in
+`runs` (kind 'backfill') with its source's row in `run_sources`, as a run is, so what it
+fetched and how it ended outlive its summary; a source's health reads crawl runs only."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from crawler.config.seeds import Source
@@ -12,14 +15,16 @@ from crawler.discovery.backfill import Counts
 from crawler.fetch.browser import browser_problem
 from crawler.runtime.display import walk_counts
 from crawler.runtime.exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_SOURCES_FAILED
-from crawler.runtime.run import SourceResult, crawl, summarize
+from crawler.runtime.run import SourceResult, crawl, overall, summarize
 from pipelines.core.dates import Window
 from pipelines.core.validation import ConfigError
+from pipelines.store import Store
 from pipelines.watch.watchlist import Watchlist
 
 
 @dataclass
 class BackfillResult:
+    run_id: int  # its row in `runs` (kind 'backfill')
     result: SourceResult  # as a run's: requests, new, flagged, known, errors...
     walk: Counts
     outside: int  # stories whose own date is outside the window: not kept
@@ -47,14 +52,28 @@ def backfill(
     problem = browser_problem(source, config.crawl)
     if problem:  # before the walk starts: exit 3, nothing fetched
         raise ConfigError([problem])
+    began = time.monotonic()
+    store = Store(database)  # the caller holds the backfill lock
+    try:
+        run_id = store.start_run("cli", [source.id], kind="backfill")
+    finally:
+        store.close()
     ((_, crawler),) = crawl(
         config, [source], watchlists, database, live=live, window=window, open_ended=open_ended
     )
     stats = crawler.stats.get_stats() if crawler.stats else {}
+    result = summarize(source.id, stats)
+    finished = stats.get("finish_reason") == "finished"
+    store = Store(database)
+    try:
+        store.finish_run(run_id, overall([result], finished), [asdict(result)], time.monotonic() - began)
+    finally:
+        store.close()
     return BackfillResult(
-        summarize(source.id, stats),
+        run_id,
+        result,
         walk_counts(crawler) or Counts(),
         stats.get("wirewatch/backfill/outside", 0),
         stats.get("wirewatch/backfill/undated", 0),
-        stats.get("finish_reason") == "finished",
+        finished,
     )

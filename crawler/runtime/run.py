@@ -88,6 +88,17 @@ def summarize(source: str, stats: dict[str, Any]) -> SourceResult:
     )
 
 
+def overall(results: list[SourceResult], finished: bool) -> str:
+    """A run's status from its sources': ok, partial, failed, or interrupted."""
+    if not finished:
+        return "interrupted"
+    if all(r.status == "ok" for r in results):
+        return "ok"
+    if all(r.status == "failed" for r in results):
+        return "failed"
+    return "partial"
+
+
 def run_once(
     config: Config,
     sources: list[Source],
@@ -121,14 +132,7 @@ def run_once(
         done[s.id] if s.id in done else SourceResult(s.id, "failed", errors=[unfit[s.id]]) for s in sources
     ]
     reasons = {crawler.stats.get_value("finish_reason") for _, crawler in crawlers if crawler.stats}
-    if reasons - {"finished"}:
-        status = "interrupted"
-    elif all(r.status == "ok" for r in results):
-        status = "ok"
-    elif all(r.status == "failed" for r in results):
-        status = "failed"
-    else:
-        status = "partial"
+    status = overall(results, finished=not reasons - {"finished"})
     store = Store(database)
     try:
         store.finish_run(run_id, status, [asdict(r) for r in results], time.monotonic() - began)

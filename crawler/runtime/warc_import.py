@@ -2,10 +2,14 @@
 
 Each page goes to the source whose domains and story patterns match its URL (or the one
 forced), is extracted, flagged and given its story features by the crawl's worker processes
-(pipelines/analyse.py), and is stored, grouped and flagged by `flow.keep` with no alert
-policy: history is never alerted. The record's WARC-Date is the fetch time; the page's own
-date is its publication time. Stored URLs (and their aliases) are skipped before any work, and
-each stored article remembers its file and offset, so `wirewatch reextract` can read it again.
+(pipelines/analyse.py), and is stored, grouped and flagged by `flow.keep`. A page published
+(else fetched) within its source's max_age is the runs' to alert: stored silently, the next
+run would find it known and never alert it, so it goes through the alert policy as a run's
+would. Older pages are history: never alerted. The record's WARC-Date is the fetch time; the
+page's own date is its publication time. Stored URLs (and their aliases) are skipped before
+any work; dead links and pages that held no story when a crawl asked are not stored, and an
+archive may hold the story they once were. Each stored article remembers its file and
+offset, so `wirewatch reextract` can read it again.
 """
 
 from __future__ import annotations
@@ -15,11 +19,13 @@ import logging
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from crawler.config.seeds import Source, source_of
 from crawler.config.wirewatch import Config
 from pipelines import flow
+from pipelines.alerts.policy import AlertPolicy
 from pipelines.analyse import Analyser, Analysis, Job, WatchlistFiles, fewer_collections
 from pipelines.archive import Damaged, Other, Page, records
 from pipelines.core.urls import normalize_url
@@ -43,6 +49,7 @@ class Imported:
     html: int = 0
     stored: int = 0
     flagged: int = 0
+    recent: int = 0  # stored within their source's max_age: through the alert policy, as a run's
     duplicates: int = 0
     unknown_source: int = 0
     non_html: int = 0
@@ -101,7 +108,7 @@ async def _import(
         result = await future
         in_flight.discard(url)
         modes.record(source.id, result.agreed, url)
-        _keep(store, counts, file, page, url, source, result)
+        _keep(store, counts, file, page, url, source, result, config.max_age, config.alerts)
 
     try:
         for path in files:
@@ -128,7 +135,7 @@ async def _import(
                     counts.unknown_source += 1
                     counts.unknown_hosts[_host(url)] += 1
                     continue
-                if url in in_flight or store.is_known(url):
+                if url in in_flight or store.is_stored(url):
                     counts.duplicates += 1
                     continue
                 in_flight.add(url)
@@ -164,12 +171,24 @@ def _job(page: Page, source: Source, plan: str) -> Job:
 
 
 def _keep(
-    store: Store, counts: Imported, file: str, page: Page, url: str, source: Source, result: Analysis
+    store: Store,
+    counts: Imported,
+    file: str,
+    page: Page,
+    url: str,
+    source: Source,
+    result: Analysis,
+    max_age: timedelta,
+    policy: AlertPolicy,
 ) -> None:
     if result.article is None:
         counts.no_story += 1
         logger.info("%s at offset %d (%s): no story: %s", file, page.offset, url, result.error)
         return
+    # Within the runs' reach (as a backfill's window ends): a run would alert it; stored
+    # silently, the next run would find it known and the desk would never hear of it.
+    published = result.article.published_at or page.fetched_at
+    recent = published >= datetime.now(UTC) - (source.max_age or max_age)
     stored = flow.keep(
         store,
         source.id,
@@ -177,7 +196,7 @@ def _keep(
         result.verdicts,
         page.fetched_at,
         url,
-        None,  # no alert policy: history is flagged, never alerted
+        policy if recent else None,  # history is flagged, never alerted
         result.features,
         (file, page.offset),
     )
@@ -185,6 +204,7 @@ def _keep(
         counts.duplicates += 1
         return
     counts.stored += 1
+    counts.recent += recent
     if any(v.flagged for v in result.verdicts.values()):
         counts.flagged += 1
 

@@ -61,6 +61,17 @@ class Articles(Connection):
         ).fetchone()
         return row is not None
 
+    def is_stored(self, url: str) -> bool:
+        """True when the URL is a stored article or an alias of one: what an import of web
+        archives skips. A dead link or a page that held no story when a crawl asked may be
+        the page it once was in an archive."""
+        row = self.db.execute(
+            "SELECT 1 FROM articles WHERE url = :u UNION ALL "
+            "SELECT 1 FROM url_aliases WHERE url = :u LIMIT 1",
+            {"u": url},
+        ).fetchone()
+        return row is not None
+
     def record_dead_link(
         self, source: str, url: str, status: int, retry_after: Callable[[int], timedelta | None]
     ) -> int:
@@ -115,8 +126,10 @@ class Articles(Connection):
                         "INSERT OR IGNORE INTO url_aliases (url, article_id) VALUES (?, ?)",
                         [requested_url, cursor.lastrowid],
                     )
-                # A link that was dead and answers now is an article like any other.
-                db.execute("DELETE FROM dead_links WHERE url IN (?, ?)", [requested_url, article.url])
+                # A link that was dead, or a page that held no story, and has one now (from
+                # an archive) is an article like any other.
+                for table in ("dead_links", "failures"):
+                    db.execute(f"DELETE FROM {table} WHERE url IN (?, ?)", [requested_url, article.url])
                 return cursor.lastrowid
             if requested_url != article.url:
                 db.execute(

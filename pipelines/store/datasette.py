@@ -65,8 +65,8 @@ TABLES: dict[str, dict[str, Any]] = {
     },
     "runs": {
         "title": "Runs",
-        "description": "Each crawl cycle: who started it, how it ended, how long it took.",
-        "facets": ["status", "trigger"],
+        "description": "Each crawl cycle (kind run) and backfill: who started it, how it ended, how long.",
+        "facets": ["kind", "status", "trigger"],
         "sort_desc": "id",
     },
     "run_sources": {
@@ -134,7 +134,8 @@ QUERIES: dict[str, dict[str, str]] = {
             "SELECT rs.source, r.started_at, rs.status, rs.blocked, rs.new_articles, rs.flagged, "
             "rs.dead_links, json_array_length(rs.errors) AS errors, rs.errors AS messages "
             "FROM run_sources rs JOIN runs r ON r.id = rs.run_id "
-            "WHERE rs.run_id = (SELECT max(run_id) FROM run_sources x WHERE x.source = rs.source) "
+            "WHERE rs.run_id = (SELECT max(x.run_id) FROM run_sources x WHERE x.source = rs.source "
+            "AND x.run_id NOT IN (SELECT id FROM runs WHERE kind != 'run')) "
             "ORDER BY rs.source"
         ),
     },

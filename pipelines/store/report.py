@@ -37,7 +37,8 @@ class Reports(Connection):
             "sum(rs.status IN ('failed', 'timeout')) AS failed, sum(rs.status = 'blocked') AS blocked, "
             "group_concat(DISTINCT rs.blocked) AS blocked_by, sum(rs.new_articles) AS new_articles, "
             "sum(rs.dead_links) AS dead_links FROM run_sources rs JOIN runs r ON r.id = rs.run_id "
-            "WHERE r.started_at >= ? AND r.started_at < ? GROUP BY rs.source ORDER BY rs.source",
+            "WHERE r.kind = 'run' AND r.started_at >= ? AND r.started_at < ? "
+            "GROUP BY rs.source ORDER BY rs.source",
             [iso_utc(start), iso_utc(end)],
         )
 

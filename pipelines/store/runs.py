@@ -1,4 +1,7 @@
-"""Runs and their sources: who ran what, how it went; the health `wirewatch status` reports."""
+"""Runs and their sources: who ran what, how it went; the health `wirewatch status` reports.
+
+A row of `runs` is a crawl cycle (kind 'run') or a backfill (kind 'backfill'); what tells a
+source's health (its last run, failing streaks, its history) reads crawl cycles only."""
 
 from __future__ import annotations
 
@@ -9,17 +12,21 @@ from typing import Any
 
 from pipelines.store.connection import Connection, now_iso
 
+# The ids of backfills (few, in a partial index): a source's health reads the other runs.
+_BACKFILLS = "(SELECT id FROM runs WHERE kind != 'run')"
+
 
 class Runs(Connection):
-    def start_run(self, trigger: str, sources: list[str]) -> int:
-        """Record a run by this process; call it holding the run lock (pipelines/store/lock.py)."""
+    def start_run(self, trigger: str, sources: list[str], kind: str = "run") -> int:
+        """Record a run (or a backfill: ``kind``) by this process; call it holding the lock of
+        its kind, the run lock or the backfill lock (pipelines/store/lock.py)."""
         with self.write() as db:
-            # A run still 'running' here was killed: the lock says nobody is running it any more.
-            db.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
+            # One of its kind still 'running' here was killed: the lock says nobody runs it now.
+            db.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running' AND kind = ?", [kind])
             cursor = db.execute(
-                "INSERT INTO runs (started_at, status, trigger, sources, pid, host) "
-                "VALUES (?, 'running', ?, ?, ?, ?)",
-                [now_iso(), trigger, json.dumps(sources), os.getpid(), socket.gethostname()],
+                "INSERT INTO runs (started_at, status, trigger, sources, pid, host, kind) "
+                "VALUES (?, 'running', ?, ?, ?, ?, ?)",
+                [now_iso(), trigger, json.dumps(sources), os.getpid(), socket.gethostname(), kind],
             )
         assert cursor.lastrowid is not None
         return cursor.lastrowid
@@ -62,7 +69,8 @@ class Runs(Connection):
     def run_of_process(self, pid: int, since: str) -> dict[str, Any] | None:
         """The run a process of this machine started at or after ``since`` (pids get reused)."""
         rows = self.rows(
-            "SELECT * FROM runs WHERE pid = ? AND host = ? AND started_at >= ? ORDER BY id DESC LIMIT 1",
+            "SELECT * FROM runs WHERE pid = ? AND host = ? AND started_at >= ? AND kind = 'run' "
+            "ORDER BY id DESC LIMIT 1",
             [pid, socket.gethostname(), since],
         )
         return rows[0] if rows else None
@@ -71,26 +79,34 @@ class Runs(Connection):
         return self.rows("SELECT * FROM run_sources WHERE run_id = ?", [run_id])
 
     def failing_streaks(self) -> dict[str, int]:
-        """Per source, how many of its latest runs in a row were not ok (0: the last one was)."""
+        """Per source, how many of its latest runs in a row were not ok (0: the last one was).
+
+        Each source's last ok run first, then its runs after it, read from the index on
+        (source, run_id): a source failing for months costs no more than one that is not."""
         sql = (
-            "SELECT source, count(*) FROM run_sources x WHERE run_id > coalesce("
-            "(SELECT max(run_id) FROM run_sources y WHERE y.source = x.source AND y.status = 'ok'), 0) "
-            "GROUP BY source"
+            "SELECT s.source, count(*) FROM (SELECT source, "
+            "coalesce(max(CASE WHEN status = 'ok' THEN run_id END), 0) AS ok FROM run_sources "
+            f"WHERE run_id NOT IN {_BACKFILLS} GROUP BY source) s "
+            "JOIN run_sources x ON x.source = s.source AND x.run_id > s.ok "
+            f"WHERE x.run_id NOT IN {_BACKFILLS} GROUP BY s.source"
         )
         return {source: count for source, count in self.db.execute(sql).fetchall()}
 
     def running(self) -> list[dict[str, Any]]:
+        """Runs and backfills recorded as running (their process may be gone)."""
         return self.rows("SELECT * FROM runs WHERE status = 'running'")
 
     def last_run(self) -> dict[str, Any] | None:
-        rows = self.rows("SELECT * FROM runs ORDER BY id DESC LIMIT 1")
+        rows = self.rows("SELECT * FROM runs WHERE kind = 'run' ORDER BY id DESC LIMIT 1")
         return rows[0] if rows else None
 
     def last_runs(self) -> dict[str, dict[str, Any]]:
         """The latest run_sources row of each source, with the run's start time."""
         sql = (
-            "SELECT rs.*, r.started_at FROM run_sources rs JOIN runs r ON r.id = rs.run_id "
-            "WHERE rs.run_id = (SELECT max(run_id) FROM run_sources x WHERE x.source = rs.source)"
+            "SELECT rs.*, r.started_at FROM (SELECT source, max(run_id) AS run_id FROM run_sources "
+            f"WHERE run_id NOT IN {_BACKFILLS} GROUP BY source) m "
+            "JOIN run_sources rs ON rs.source = m.source AND rs.run_id = m.run_id "
+            "JOIN runs r ON r.id = rs.run_id"
         )
         return {r["source"]: r for r in self.rows(sql)}
 
@@ -109,7 +125,7 @@ class Runs(Connection):
         """(new articles, pages that held none) of a source's latest ``limit`` runs, oldest first."""
         rows = self.db.execute(
             "SELECT new_articles, extraction_failures FROM run_sources WHERE source = ? "
-            "ORDER BY run_id DESC LIMIT ?",
+            f"AND run_id NOT IN {_BACKFILLS} ORDER BY run_id DESC LIMIT ?",
             [source, limit],
         ).fetchall()
         return [(r[0], r[1]) for r in reversed(rows)]

@@ -423,3 +423,16 @@ def _extraction_modes(db: sqlite_utils.Database) -> None:
         ) WITHOUT ROWID;
         """
     )
+
+
+@MIGRATIONS(name="0014_run_kinds")
+def _run_kinds(db: sqlite_utils.Database) -> None:
+    """What each row of `runs` was: a crawl cycle ('run') or a backfill ('backfill'). A
+    backfill's row says what it fetched and stored, but health, failing streaks and the brief
+    read crawl runs only: a walk of the past never makes a source look healthy or failing."""
+    db.executescript(
+        """
+        ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'run';  -- run | backfill
+        CREATE INDEX runs_not_crawls ON runs(id) WHERE kind != 'run';  -- the few backfills
+        """
+    )
