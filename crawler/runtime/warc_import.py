@@ -35,7 +35,10 @@ from pipelines.watch.watchlist import Watchlist
 
 logger = logging.getLogger(__name__)
 
-IN_FLIGHT = 4  # pages handed to each worker ahead of its answers: none waits for the next
+# Pages handed to each worker ahead of its answers, so that neither runs dry while this process
+# commits a batch (30-60 ms) or waits for the other's answer to an older page: at 4, each worker
+# waited about 2 s in an import of 10,000 pages, and the cores were busy 93% of it, not 95.5%.
+IN_FLIGHT = 12
 # Archives larger than this (about 300 gzipped pages) start every worker at once: their start-up
 # (1.2 s of CPU each) is soon repaid. Smaller ones start a second only when pages wait.
 EAGER_BYTES = 10_000_000
