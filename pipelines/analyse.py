@@ -117,7 +117,7 @@ class _Worker:
     thread hands pages over (a process pool's feeder and manager threads cost the crawling
     process about 0.75 ms of CPU per page)."""
 
-    def __init__(self, files: WatchlistFiles):
+    def __init__(self, files: WatchlistFiles, bulk: bool):
         root = str(Path(__file__).resolve().parent.parent)  # wherever this copy of pipelines is
         path = os.pathsep.join(filter(None, (root, os.environ.get("PYTHONPATH"))))
         self.process = subprocess.Popen(
@@ -138,7 +138,7 @@ class _Worker:
         self.inbox = bytearray()
         self.closed = False
         self.loop.add_reader(self.stdout, self._read)
-        self._send(files)
+        self._send((files, bulk))
 
     def analyse(self, job: Job) -> asyncio.Future[Analysis]:
         future: asyncio.Future[Analysis] = self.loop.create_future()
@@ -246,8 +246,9 @@ def fewer_collections() -> Iterator[None]:
 
 
 def serve() -> None:
-    """A worker process: read the watchlist files, then jobs, from stdin; write an Analysis
-    per job to stdout. Ends when stdin does, as when the crawl that started it is killed."""
+    """A worker process: read the watchlist files (and whether it works for a bulk import),
+    then jobs, from stdin; write an Analysis per job to stdout. Ends when stdin does, as when
+    the crawl that started it is killed."""
     source, sink = sys.stdin.buffer, os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # a stray print must not corrupt the answers
 
@@ -259,8 +260,11 @@ def serve() -> None:
         return pickle.loads(source.read(int.from_bytes(header, "big")))
 
     gc.set_threshold(*GC_THRESHOLD)
-    files: WatchlistFiles = receive()
+    files, bulk = receive()
     watchlists = load_watchlists(files.paths, files.gazetteer, files.model)
+    if bulk:  # spaCy loaded at the first flagged page held it 0.4 s: the other worker ran dry
+        for watchlist in watchlists:
+            watchlist.load()
     while True:
         job: Job = receive()
         try:
@@ -287,12 +291,13 @@ class Analyser:
         workers: int,
         files: WatchlistFiles,
         watchlists: list[Watchlist],
-        grow_after: float | None = None,
+        bulk: bool = False,
     ):
-        """``grow_after`` 0 starts workers as soon as every one has a page (a large import);
-        None: GROW_AFTER."""
+        """``bulk`` (a large import): every worker starts as soon as every one has a page, and
+        loads all it may need before its first page (the entity pipeline), so that no page
+        holds one worker long while the pages behind it wait."""
         self.workers = workers if workers > 0 else (os.cpu_count() or 1)
-        self.grow_after = grow_after
+        self.bulk = bulk
         self.files = files
         self.watchlists = watchlists
         self._pending: dict[_Worker, int] = {}  # each worker's pages in hand
@@ -309,10 +314,10 @@ class Analyser:
             self._waiting_since = now
         if not self._pending or (
             len(self._pending) < self.workers
-            and now - self._waiting_since >= (GROW_AFTER if self.grow_after is None else self.grow_after)
+            and now - self._waiting_since >= (0.0 if self.bulk else GROW_AFTER)
         ):
             logger.info("starting extraction worker %d of %d", len(self._pending) + 1, self.workers)
-            worker = _Worker(self.files)
+            worker = _Worker(self.files, self.bulk)
             self._pending[worker] = 0
             self._waiting_since = None
             return worker

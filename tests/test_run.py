@@ -329,6 +329,25 @@ def test_workers_start_as_pages_wait(caplog, monkeypatch):
     assert "starting extraction worker 2 of 2" in caplog.text
 
 
+def test_a_bulk_analyser_starts_every_worker_with_the_first_pages(caplog):
+    """A large import (bulk) does not wait GROW_AFTER for its second worker."""
+    from pipelines import analyse
+
+    files, job = worker_job()
+    analyser = analyse.Analyser(2, files, [], bulk=True)
+
+    async def pages() -> list[analyse.Analysis]:
+        return await asyncio.gather(*(analyser.run(job) for _ in range(2)))
+
+    caplog.set_level(logging.INFO, logger="pipelines.analyse")
+    try:
+        results = asyncio.run(pages())
+    finally:
+        analyser.close()
+    assert all(result.article for result in results)
+    assert "starting extraction worker 2 of 2" in caplog.text
+
+
 def test_a_dead_worker_fails_its_page_for_next_time_and_the_next_page_is_analysed():
     from pipelines import analyse
 

@@ -215,6 +215,16 @@ def test_gazetteer_entities_through_spacy(gazetteer):
     assert finder.statistical is False
 
 
+def test_load_builds_the_entity_pipeline_now_for_a_watchlist_that_needs_it(gazetteer):
+    """A bulk import's workers load it before their first page (pipelines/analyse.py)."""
+    plain_finder, entity_finder = EntityFinder(gazetteer, "none"), EntityFinder(gazetteer, "none")
+    plain = watchlist({"name": "r", "all": ["@harm"], "weight": 4}, finder=plain_finder)
+    needs = watchlist({"name": "r", "all": ["entity:CPEC_SITE", "@harm"], "weight": 4}, finder=entity_finder)
+    plain.load()
+    needs.load()
+    assert plain_finder._nlp is None and entity_finder._nlp is not None
+
+
 def test_bundled_gazetteer_loads_and_every_term_is_found_by_the_entity_ruler():
     gazetteer = load_gazetteer(Path(__file__).resolve().parent.parent / "config" / "gazetteer.toml")
     finder = EntityFinder(gazetteer, "none")

@@ -101,7 +101,7 @@ async def _import(
     advance: Advance | None,
 ) -> None:
     size = sum(path.stat().st_size for path in files)
-    analyser = Analyser(config.crawl.workers, files_of, watchlists, 0 if size > EAGER_BYTES else None)
+    analyser = Analyser(config.crawl.workers, files_of, watchlists, bulk=size > EAGER_BYTES)
     modes = Modes(store)  # per source: with trafilatura's fallback, without, or checking both
     waiting: deque[tuple[str, str, Page, Source, asyncio.Future[Analysis]]] = deque()
     in_flight: set[str] = set()

@@ -168,6 +168,10 @@ class EntityFinder:
             self._nlp, self.statistical = _load(self.gazetteer, self.model)
         return self._nlp
 
+    def load(self) -> None:
+        """Build the pipeline now, not at the first text that needs it."""
+        self._pipeline()
+
     def find(self, text: str) -> tuple[Entity, ...]:
         return self._find(text[:MAX_CHARS])
 

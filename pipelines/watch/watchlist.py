@@ -290,6 +290,12 @@ class Watchlist:
     def __repr__(self) -> str:
         return f"<Watchlist {self.name} from {self.rules.file}>"
 
+    def load(self) -> None:
+        """Load what classifying may need (the entity pipeline) now, not at the first article
+        that needs it."""
+        if self.finder is not None and self.needs_entities:
+            self.finder.load()
+
     def classify(self, title: str, text: str) -> Verdict:
         title, text = headline(clean_text(title)), clean_text(text)
         if self.prefilter is not None and not self.prefilter.search(f"{title}\n\n{text}"):
