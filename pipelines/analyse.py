@@ -256,7 +256,7 @@ def serve() -> None:
         header = source.read(8)
         if len(header) < 8:  # the crawl is over (or gone)
             sys.stderr.flush()
-            os._exit(0)  # tearing down trafilatura, numpy and scipy costs 0.4 s of CPU and saves nothing
+            os._exit(0)  # tearing down trafilatura, spaCy and numpy costs CPU and saves nothing
         return pickle.loads(source.read(int.from_bytes(header, "big")))
 
     gc.set_threshold(*GC_THRESHOLD)
@@ -281,8 +281,8 @@ class Analyser:
     """Runs ``analyse`` in worker processes, or in this process when ``workers`` is 1.
 
     The first worker starts with the first page; another only once pages have waited for
-    GROW_AFTER seconds: a worker costs about 1.2 s of CPU before its first answer (importing
-    trafilatura and datasketch's scipy, loading the language model), more than a run with a
+    GROW_AFTER seconds: a worker costs about 0.8 s of CPU before its first answer (importing
+    trafilatura and spaCy, loading the language model), more than a run with a
     few new articles needs, while a large crawl soon has every worker busy.
     """
 

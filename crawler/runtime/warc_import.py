@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 # waited about 2 s in an import of 10,000 pages, and the cores were busy 93% of it, not 95.5%.
 IN_FLIGHT = 12
 # Archives larger than this (about 300 gzipped pages) start every worker at once: their start-up
-# (1.2 s of CPU each) is soon repaid. Smaller ones start a second only when pages wait.
+# (0.8 s of CPU each) is soon repaid. Smaller ones start a second only when pages wait.
 EAGER_BYTES = 10_000_000
 
 
