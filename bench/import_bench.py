@@ -10,7 +10,7 @@
 2. The limit: trafilatura's extraction alone (`bare_extraction` with metadata, all features
    on, as bench/perf.py measures it), in this process over the same pages.
 3. `wirewatch import` of the WARC on a fresh database, in its own process group, taking turns
-   with the limit: the import runs for --slice seconds while this process waits, then is
+   with the limit: the import runs for --turn seconds while this process waits, then is
    stopped (SIGSTOP to the group) while this process extracts pages alone for as long, and so
    on until the import ends. This shared machine's speed drifts by a fifth within a minute
    (the limit measured just before and just after one import differed by 16%, and imports of
