@@ -43,16 +43,18 @@ def keep(
     policy: AlertPolicy | None = None,
     features: stories.Features | None = None,
     page: tuple[str, int] | None = None,
+    origin: str = "run",
 ) -> int | None:
     """Store a new article, group it into a story, flag it and queue its alerts, whole.
 
-    ``page`` is where its page is archived (a WARC file and the offset of its record).
+    ``page`` is where its page is archived (a WARC file and the offset of its record);
+    ``origin`` what stores it: run, backfill or import.
     Returns its id, or None when its canonical URL was stored already (the requested URL then
     becomes an alias of it). While a `regroup` is under way the article waits for it to be
     grouped, and its alerts are queued then, so one story still makes one core alert.
     """
     with store.write():
-        article_id = store.add_article(source, article, fetched_at, requested_url)
+        article_id = store.add_article(source, article, fetched_at, requested_url, origin)
         if article_id is None:
             return None
         waiting = store.regrouping() is not None

@@ -176,6 +176,7 @@ class KeepStage:
             self.alerts,
             item.features,
             item.archived,
+            "run" if self.window is None else "backfill",
         )
         if article_id is None:
             self.stats.inc_value("wirewatch/store/duplicates")

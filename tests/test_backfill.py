@@ -3,6 +3,7 @@ stored, nothing is alerted, and a backfill killed with SIGKILL resumes without f
 
 from __future__ import annotations
 
+import hashlib
 import random
 import signal
 import sqlite3
@@ -10,7 +11,7 @@ import subprocess
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -19,6 +20,10 @@ import pytest
 from conftest import WIREWATCH
 
 from crawler.demo.server import DemoSite
+from crawler.runtime.run import SourceResult
+from pipelines import flow
+from pipelines.core.records import Article
+from pipelines.store import Store
 
 WORDS = [
     "minister",
@@ -385,3 +390,43 @@ def test_a_backfill_is_recorded_but_never_counts_for_health(workspace, tmp_path)
     after = workspace.cli("status")
     assert after.returncode == 7 and "FAILING: past failed its last 3 runs" in after.stderr
     assert f"last run: {before} (cli)" in after.stdout  # the last crawl run, not the backfill
+
+
+def test_a_backfill_does_not_make_a_silent_source_look_alive(workspace, tmp_path):
+    """A source's health reads the articles its runs stored: a backfill's, fetched minutes
+    ago, say nothing of whether the source still publishes today."""
+    root = tmp_path / "www"
+    root.mkdir()
+    with DemoSite(root, static=True) as site:
+        stories = build_site(root, site.base, count=40, undated=False)
+        workspace.add_seed("past", seed(site.base))
+        store = Store(workspace.db)
+        try:
+            for hours in range(100, 40, -1):  # the runs stored an article an hour, until 41 h ago
+                at = NOW - timedelta(hours=hours)
+                text = f"Paragraph about event {hours}. " * 40
+                article = Article(
+                    f"{site.base}/earlier/{hours}/",
+                    f"Earlier {hours}",
+                    None,
+                    at,
+                    "page",
+                    "en",
+                    text,
+                    hashlib.sha256(text.encode()).hexdigest(),
+                )
+                flow.keep(store, "past", article, {}, at, article.url)
+            run_id = store.start_run("cron", ["past"])
+            store.finish_run(run_id, "ok", [asdict(SourceResult("past", "ok"))], 1.0)
+        finally:
+            store.close()
+        assert workspace.cli("status").returncode == 8
+        result = subprocess.run(
+            backfill_args(workspace), capture_output=True, text=True, timeout=300, cwd=tmp_path
+        )
+        assert result.returncode == 0, result.stderr
+    backfilled = workspace.query("SELECT url FROM articles WHERE origin = 'backfill'")
+    assert {r[0].removeprefix(site.base) for r in backfilled} == in_window(stories)
+    after = workspace.cli("status")
+    assert after.returncode == 8, after.stdout + after.stderr
+    assert "ATTENTION: past is silent: nothing new for 41." in after.stderr

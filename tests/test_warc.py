@@ -236,6 +236,9 @@ def test_an_import_stores_what_a_crawl_found_dead_or_storyless(copy_site, worksp
     assert "stored 2 (" in result.stdout and "duplicates 0," in result.stdout
     stored = {r[0] for r in workspace.query("SELECT url FROM articles")}
     assert {site.base + dead, site.base + storyless} <= stored
+    origins = {r[0]: r[1] for r in workspace.query("SELECT url, origin FROM articles")}
+    assert origins[site.base + dead] == origins[site.base + storyless] == "import"
+    assert set(origins.values()) == {"run", "import"}  # the run's own stay the runs'
     # Stories now: no longer dead links nor pages without a story.
     assert workspace.query("SELECT count(*) FROM dead_links")[0][0] == 0
     assert workspace.query("SELECT count(*) FROM failures")[0][0] == 0

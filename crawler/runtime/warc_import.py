@@ -202,6 +202,7 @@ def _keep(
         policy if recent else None,  # history is flagged, never alerted
         result.features,
         (file, page.offset),
+        "import",
     )
     if stored is None:
         counts.duplicates += 1

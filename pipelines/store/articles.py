@@ -94,18 +94,20 @@ class Articles(Connection):
         return attempts
 
     def add_article(
-        self, source: str, article: Article, fetched_at: datetime, requested_url: str
+        self, source: str, article: Article, fetched_at: datetime, requested_url: str, origin: str = "run"
     ) -> int | None:
         """Insert an article (in the caller's unit); the new id, or None when its canonical URL
-        was stored already (the requested URL then becomes an alias, so it is not fetched again)."""
+        was stored already (the requested URL then becomes an alias, so it is not fetched again).
+        ``origin``: what stored it, run, backfill or import (only runs' articles tell a source's
+        health)."""
         with self.write() as db:
             existing = db.execute("SELECT id FROM articles WHERE url = ?", [article.url]).fetchone()
             article_id = existing[0] if existing else None
             if article_id is None:
                 cursor = db.execute(
                     "INSERT INTO articles (url, source, title, author, published_at, date_source, "
-                    "fetched_at, language, text, content_hash, match_title, match_text) "
-                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "fetched_at, language, text, content_hash, match_title, match_text, origin) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     [
                         article.url,
                         source,
@@ -119,6 +121,7 @@ class Articles(Connection):
                         article.content_hash,
                         none_if(clean_text(article.title), article.title),
                         none_if(clean_text(article.text), article.text),
+                        origin,
                     ],
                 )
                 if requested_url != article.url:

@@ -12,7 +12,7 @@ TABLES: dict[str, dict[str, Any]] = {
     "articles": {
         "title": "Articles",
         "description": "One page of one outlet, as extracted; url links the original.",
-        "facets": ["source", "language", "date_source"],
+        "facets": ["source", "language", "date_source", "origin"],
         "sort_desc": "published_at",
         "label_column": "title",
         "columns": {
@@ -21,6 +21,7 @@ TABLES: dict[str, dict[str, Any]] = {
             "published_at": "publication time, UTC (ISO 8601)",
             "date_source": "where the time came from: page, feed (feed, sitemap or listing), page-day, none",
             "fetched_at": "when wirewatch fetched it, UTC",
+            "origin": "what stored it: run (a crawl), backfill or import (a WARC file)",
             "text": "the article's text as published",
             "content_hash": "sha256 of the whitespace-normalised text",
             "story_id": "the story (event) it belongs to",

@@ -113,10 +113,11 @@ class Runs(Connection):
     # -- a source's history, for its health ------------------------------------------------
 
     def article_history(self, source: str, limit: int) -> list[tuple[str, int, str]]:
-        """(fetched_at, text length, date_source) of a source's latest ``limit`` articles, oldest first."""
+        """(fetched_at, text length, date_source) of a source's latest ``limit`` articles stored
+        by runs (a backfill's or an import's say nothing of the source today), oldest first."""
         rows = self.db.execute(
             "SELECT fetched_at, length(text), date_source FROM articles WHERE source = ? "
-            "ORDER BY fetched_at DESC LIMIT ?",
+            "AND origin = 'run' ORDER BY fetched_at DESC LIMIT ?",
             [source, limit],
         ).fetchall()
         return [(r[0], r[1], r[2]) for r in reversed(rows)]

@@ -436,3 +436,16 @@ def _run_kinds(db: sqlite_utils.Database) -> None:
         CREATE INDEX runs_not_crawls ON runs(id) WHERE kind != 'run';  -- the few backfills
         """
     )
+
+
+@MIGRATIONS(name="0015_article_origins")
+def _article_origins(db: sqlite_utils.Database) -> None:
+    """How each article came: stored by a crawl run ('run'), a backfill ('backfill') or an
+    archive import ('import'). A source's health reads the runs' articles only: a backfill or
+    an import stores hundreds of stories at once, fetched (or captured) lately, and made a
+    silent source look alive. Articles stored before this migration count as runs'."""
+    db.executescript(
+        """
+        ALTER TABLE articles ADD COLUMN origin TEXT NOT NULL DEFAULT 'run';  -- run | backfill | import
+        """
+    )
