@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import hashlib
 import os
 import shutil
 import signal
@@ -13,7 +14,8 @@ import sys
 import time
 import tomllib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from email import policy as email_policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -71,6 +73,27 @@ def run_cli(*args: str, timeout: float = 120, cwd: Path | None = None) -> subpro
     return subprocess.run(
         [*WIREWATCH, *args], capture_output=True, text=True, timeout=timeout, env={**os.environ}, cwd=cwd
     )
+
+
+def runs_stored(db: Path, source: str, base: str, times: list[datetime]) -> None:
+    """A source's history as its runs stored it: an article published and fetched at each of
+    ``times``, then a run that crawled the source without an error."""
+    from crawler.runtime.run import SourceResult
+    from pipelines import flow
+    from pipelines.core.records import Article
+    from pipelines.store import Store
+
+    store = Store(db)
+    try:
+        for n, at in enumerate(times):
+            text = f"Paragraph about event {n}. " * 40
+            digest = hashlib.sha256(text.encode()).hexdigest()
+            article = Article(f"{base}/old/{n}/", f"Old {n}", None, at, "page", "en", text, digest)
+            flow.keep(store, source, article, {}, at, article.url)
+        run_id = store.start_run("cron", [source])
+        store.finish_run(run_id, "ok", [asdict(SourceResult(source, "ok"))], 1.0)
+    finally:
+        store.close()
 
 
 def demo_seed(base: str) -> str:

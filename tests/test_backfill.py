@@ -3,7 +3,6 @@ stored, nothing is alerted, and a backfill killed with SIGKILL resumes without f
 
 from __future__ import annotations
 
-import hashlib
 import random
 import signal
 import sqlite3
@@ -11,19 +10,15 @@ import subprocess
 import threading
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
-from conftest import WIREWATCH
+from conftest import WIREWATCH, runs_stored
 
 from crawler.demo.server import DemoSite
-from crawler.runtime.run import SourceResult
-from pipelines import flow
-from pipelines.core.records import Article
-from pipelines.store import Store
 
 WORDS = [
     "minister",
@@ -400,26 +395,8 @@ def test_a_backfill_does_not_make_a_silent_source_look_alive(workspace, tmp_path
     with DemoSite(root, static=True) as site:
         stories = build_site(root, site.base, count=40, undated=False)
         workspace.add_seed("past", seed(site.base))
-        store = Store(workspace.db)
-        try:
-            for hours in range(100, 40, -1):  # the runs stored an article an hour, until 41 h ago
-                at = NOW - timedelta(hours=hours)
-                text = f"Paragraph about event {hours}. " * 40
-                article = Article(
-                    f"{site.base}/earlier/{hours}/",
-                    f"Earlier {hours}",
-                    None,
-                    at,
-                    "page",
-                    "en",
-                    text,
-                    hashlib.sha256(text.encode()).hexdigest(),
-                )
-                flow.keep(store, "past", article, {}, at, article.url)
-            run_id = store.start_run("cron", ["past"])
-            store.finish_run(run_id, "ok", [asdict(SourceResult("past", "ok"))], 1.0)
-        finally:
-            store.close()
+        hourly = [NOW - timedelta(hours=h) for h in range(100, 40, -1)]  # until 41 h ago
+        runs_stored(workspace.db, "past", site.base, hourly)
         assert workspace.cli("status").returncode == 8
         result = subprocess.run(
             backfill_args(workspace), capture_output=True, text=True, timeout=300, cwd=tmp_path

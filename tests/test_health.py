@@ -3,17 +3,11 @@ usual, degraded when its pages stop extracting well; `wirewatch status` says so 
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 
-from conftest import demo_seed
+from conftest import demo_seed, runs_stored
 
 from crawler.runtime.health import degraded, silent
-from crawler.runtime.run import SourceResult
-from pipelines import flow
-from pipelines.core.records import Article
-from pipelines.store import Store
 
 NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
 HOURLY = [NOW - timedelta(hours=h) for h in range(100, 40, -1)]  # an article an hour, until 41 h ago
@@ -63,25 +57,7 @@ def test_degraded_when_pages_stop_extracting():
 
 def test_status_reports_a_silent_source_with_exit_8(site, workspace):
     workspace.add_seed("demo", demo_seed(site.base))
-    store = Store(workspace.db)
-    try:
-        for n, at in enumerate(HOURLY):
-            text = f"Paragraph about event {n}. " * 40
-            article = Article(
-                f"{site.base}/old/{n}/",
-                f"Old {n}",
-                None,
-                at,
-                "page",
-                "en",
-                text,
-                hashlib.sha256(text.encode()).hexdigest(),
-            )
-            flow.keep(store, "demo", article, {}, at, article.url)
-        run_id = store.start_run("cron", ["demo"])
-        store.finish_run(run_id, "ok", [asdict(SourceResult("demo", "ok"))], 1.0)
-    finally:
-        store.close()
+    runs_stored(workspace.db, "demo", site.base, HOURLY)
     result = workspace.cli("status")
     assert result.returncode == 8, result.stdout + result.stderr
     line = next(line for line in result.stdout.splitlines() if line.startswith("demo"))
