@@ -52,12 +52,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import news_site
-import trafilatura
-from perf import tree_rss_kb
+from perf import trafilatura_alone, tree_rss_kb
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
-
-from pipelines.extract.page import _DATE_PARAMS
 
 BASE = "http://127.0.0.1:8000"  # the generated seed's allowed_domains is 127.0.0.1; nothing is served
 # The pages' age: older than the seed's max_age (3d), so the import stores them as history, and
@@ -111,27 +108,16 @@ class Limit:
         self.next = 0
         self.done, self.cpu, self.wall = 0, 0.0, 0.0
         for html, url in self.pages[:20]:  # warm: lazy imports load on first use
-            _trafilatura(html, url)
+            trafilatura_alone(html, url)
 
     def run_for(self, seconds: float) -> None:
         cpu, started = time.thread_time(), time.perf_counter()
         while time.perf_counter() - started < seconds:
-            _trafilatura(*self.pages[self.next])
+            trafilatura_alone(*self.pages[self.next])
             self.next = (self.next + 1) % len(self.pages)
             self.done += 1
         self.cpu += time.thread_time() - cpu
         self.wall += time.perf_counter() - started
-
-
-def _trafilatura(html: str, url: str) -> object:
-    return trafilatura.bare_extraction(
-        html,
-        url=url,
-        with_metadata=True,
-        include_comments=False,
-        include_tables=False,
-        date_extraction_params=_DATE_PARAMS,
-    )
 
 
 def import_once(folder: Path, warc: Path, limit: Limit, turn: float, profile: bool) -> dict[str, object]:

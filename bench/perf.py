@@ -85,6 +85,19 @@ def tree_rss_kb(pid: int) -> int:
     return total
 
 
+def trafilatura_alone(page: str, url: str, fast: bool = False) -> object:
+    """The limit: trafilatura's extraction of one page with the metadata, all features on."""
+    return trafilatura.bare_extraction(
+        page,
+        url=url,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=False,
+        date_extraction_params=_DATE_PARAMS,
+        fast=fast,
+    )
+
+
 def extraction_alone(
     files: list[Path], base: str, only: tuple[str, ...] = (), fast: bool = False
 ) -> dict[str, tuple[float, float]]:
@@ -98,15 +111,7 @@ def extraction_alone(
     stories: list[Article] = []
     watchlists = load_watchlists(DEFAULTS.watchlist_paths, DEFAULTS.gazetteer, DEFAULTS.nlp_model)
     stages = {
-        "trafilatura": lambda page, url: trafilatura.bare_extraction(
-            page,
-            url=url,
-            with_metadata=True,
-            include_comments=False,
-            include_tables=False,
-            date_extraction_params=_DATE_PARAMS,
-            fast=fast,
-        ),
+        "trafilatura": lambda page, url: trafilatura_alone(page, url, fast),
         "wirewatch extract": lambda page, url: stories.append(
             extract(page, url, fetched_at=fetched, allowed_domains=("127.0.0.1",), fallback=not fast)
         ),

@@ -262,7 +262,7 @@ def serve() -> None:
     gc.set_threshold(*GC_THRESHOLD)
     files, bulk = receive()
     watchlists = load_watchlists(files.paths, files.gazetteer, files.model)
-    if bulk:  # spaCy loaded at the first flagged page held it 0.4 s: the other worker ran dry
+    if bulk:  # spaCy loaded at the first page needing it held that page 0.76 s: the other ran dry
         for watchlist in watchlists:
             watchlist.load()
     while True:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from pipelines import stories
 from pipelines.alerts import outbox
 from pipelines.alerts.policy import AlertPolicy
-from pipelines.core.records import Article, Verdict
+from pipelines.core.records import Article, Origin, Verdict
 from pipelines.stories import Decision
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ def keep(
     policy: AlertPolicy | None = None,
     features: stories.Features | None = None,
     page: tuple[str, int] | None = None,
-    origin: str = "run",
+    origin: Origin = "run",
 ) -> int | None:
     """Store a new article, group it into a story, flag it and queue its alerts, whole.
 

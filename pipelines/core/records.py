@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
+
+Origin = Literal["run", "backfill", "import"]  # what stored an article: a crawl run, a backfill, an import
 
 
 @dataclass(frozen=True)

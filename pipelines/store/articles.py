@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pipelines.core.dates import iso_utc
-from pipelines.core.records import Article, Verdict
+from pipelines.core.records import Article, Origin, Verdict
 from pipelines.core.text import clean_text
 from pipelines.core.urls import normalize_url
 from pipelines.store.connection import Connection, now_iso
@@ -94,7 +94,7 @@ class Articles(Connection):
         return attempts
 
     def add_article(
-        self, source: str, article: Article, fetched_at: datetime, requested_url: str, origin: str = "run"
+        self, source: str, article: Article, fetched_at: datetime, requested_url: str, origin: Origin = "run"
     ) -> int | None:
         """Insert an article (in the caller's unit); the new id, or None when its canonical URL
         was stored already (the requested URL then becomes an alias, so it is not fetched again).
