@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 import py3langid
 import trafilatura
 from htmldate import find_date
-from lxml.html import HtmlElement
+from lxml.html import HtmlElement, fromstring
 from trafilatura.metadata import examine_meta, extract_author, extract_meta_json, extract_title, extract_url
 from trafilatura.settings import Document
-from trafilatura.utils import load_html
+from trafilatura.utils import DOCTYPE_TAG, FAULTY_HTML, HTML_PARSER, fromstring_bytes, load_html
 
 from pipelines.core.dates import parse_date
 from pipelines.core.records import Article
@@ -38,6 +38,8 @@ _DATE_PARAMS: dict[str, Any] = {
     "outputformat": "%Y-%m-%dT%H:%M:%S%z",
 }
 _NAIVE_MIDNIGHT = re.compile(r"T00:00:00$")
+# The characters XML forbids (trafilatura's INVALID_XML_CHARS), which lxml refuses in a str.
+_FORBIDDEN = tuple(map(chr, (*range(9), 11, 12, *range(14, 32), 0xFFFE, 0xFFFF)))
 
 
 class ExtractionError(Exception):
@@ -71,6 +73,34 @@ def choose_date(
     if page is not None:
         return page, "page-day"
     return None, "none"
+
+
+def parse_html(html: str) -> HtmlElement | None:
+    """A decoded page's tree, as trafilatura's `load_html` makes it (tests/test_stages.py
+    compares the two), but for its removal of the characters XML forbids: a regular expression
+    over the whole page, 0.6-0.8 ms of a 160 KB page (a twentieth of trafilatura's extraction),
+    where looking for each of them takes 0.05 ms. A page holding one goes to `load_html`."""
+    if any(c in html for c in _FORBIDDEN):
+        return load_html(html)
+    beginning = html[:50].lower()
+    if (
+        "doctype" in beginning
+    ):  # libxml2 chokes on a "/" in a doctype: https://bugs.launchpad.net/lxml/+bug/1955915
+        first, _, rest = html.partition("\n")
+        html = DOCTYPE_TAG.sub("", first, count=1) + "\n" + rest
+    for line in html[:4096].splitlines()[:4]:  # a self-closing <html/> in the first lines
+        if "<html" in line and line.endswith("/>"):
+            html = FAULTY_HTML.sub(r"\1>", html, count=1)
+            break
+    try:
+        tree = fromstring(html, parser=HTML_PARSER)
+    except Exception:  # an encoding declaration in a str (ValueError), or markup lxml refuses
+        tree = None
+    if tree is None or len(tree) < 1:  # then as bytes
+        tree = fromstring_bytes(html)
+    if tree is not None and "html" not in beginning and len(tree) < 2:
+        return None  # not HTML at all
+    return tree
 
 
 def page_metadata(tree: HtmlElement, url: str) -> Document:
@@ -132,7 +162,7 @@ def extract_checked(
     if not html or not html.strip():
         raise ExtractionError("empty page")
     try:
-        tree = load_html(html)
+        tree = parse_html(html)
         if tree is None:
             raise ExtractionError("not an HTML document")
         meta = page_metadata(tree, url)
