@@ -83,9 +83,8 @@ def parse_html(html: str) -> HtmlElement | None:
     if any(c in html for c in _FORBIDDEN):
         return load_html(html)
     beginning = html[:50].lower()
-    if (
-        "doctype" in beginning
-    ):  # libxml2 chokes on a "/" in a doctype: https://bugs.launchpad.net/lxml/+bug/1955915
+    # libxml2 chokes on a "/" in a doctype (https://bugs.launchpad.net/lxml/+bug/1955915)
+    if "doctype" in beginning:
         first, _, rest = html.partition("\n")
         html = DOCTYPE_TAG.sub("", first, count=1) + "\n" + rest
     for line in html[:4096].splitlines()[:4]:  # a self-closing <html/> in the first lines
