@@ -12,7 +12,7 @@ import faults
 import pytest
 from lxml import etree
 from trafilatura.metadata import extract_metadata
-from trafilatura.utils import load_html
+from trafilatura.utils import INVALID_XML_CHARS, load_html
 
 from crawler.demo.server import DEMO_SITE, render
 from crawler.discovery.links import DiscoveryError, maybe_gunzip, parse_feed, parse_listing, parse_sitemap
@@ -21,6 +21,7 @@ from pipelines.core.records import Verdict
 from pipelines.core.urls import is_private_host, normalize_url
 from pipelines.extract.page import (
     _DATE_PARAMS,
+    _FORBIDDEN,
     ExtractionError,
     choose_date,
     extract,
@@ -155,6 +156,13 @@ def test_parse_html_makes_trafilaturas_tree(html: str):
     assert (ours is None) == (theirs is None)
     if ours is not None:
         assert etree.tostring(ours) == etree.tostring(theirs)
+
+
+def test_parse_html_looks_for_the_characters_trafilatura_removes():
+    """`parse_html` hands a page to `load_html` when it holds one of the characters trafilatura
+    removes: the two lists agree (a trafilatura release that changes its list fails here)."""
+    removed = {c for c in map(chr, range(0x110000)) if INVALID_XML_CHARS.match(c)}
+    assert removed == set(_FORBIDDEN)
 
 
 def test_choose_date_never_accepts_the_future():
